@@ -1,0 +1,73 @@
+package ember.backend;
+
+/**
+ * The contract every backend implements: memory (allocate, write, read) and the ops the
+ * layers need. Shapes are row-major; every op names its output buffer, and outputs are
+ * overwritten unless the method says it accumulates. Ops may run asynchronously;
+ * {@link #read} is the one explicit point where results reach the host.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, as on the command line: reference, cpu, cuda, opencl. */
+    String name();
+
+    /** What runs and how, e.g. "cpu (2 threads, GEMM: OpenBLAS libopenblas.so.0)". */
+    String description();
+
+    /** A zero-filled buffer of {@code length} floats, owned by the caller. */
+    Buffer allocate(int length);
+
+    /** Copies {@code src} (exactly {@code dst.length()} values) into {@code dst}. */
+    void write(Buffer dst, float[] src);
+
+    /** Copies {@code src} into {@code dst} (at least {@code src.length()} long); waits for pending work. */
+    void read(Buffer src, float[] dst);
+
+    /** x[i] = value. */
+    void fill(Buffer x, float value);
+
+    /**
+     * C[m×n] = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n; A is stored
+     * k×m when transA, B is stored n×k when transB. beta = 1 accumulates into C.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float alpha, Buffer a, Buffer b, float beta, Buffer c);
+
+    /** y[r, c] += bias[c] for a rows×cols matrix y. */
+    void addBias(Buffer y, Buffer bias, int rows, int cols);
+
+    /** biasGrad[c] += Σ_r dy[r, c]: accumulates, like every parameter gradient. */
+    void sumRows(Buffer dy, Buffer biasGrad, int rows, int cols);
+
+    /** y = max(x, 0); y may be x. */
+    void relu(Buffer x, Buffer y);
+
+    /** dx = dy where x > 0, else 0; dx may be dy. */
+    void reluBackward(Buffer x, Buffer dy, Buffer dx);
+
+    /** y = tanh(x); y may be x. */
+    void tanh(Buffer x, Buffer y);
+
+    /** dx = dy · (1 − y²) from the forward output y; dx may be dy. */
+    void tanhBackward(Buffer y, Buffer dy, Buffer dx);
+
+    /** loss[0] = mean((pred − target)²) over pred.length() values. */
+    void mseLoss(Buffer pred, Buffer target, Buffer loss);
+
+    /** dpred = 2 (pred − target) / n: the gradient of {@link #mseLoss}. */
+    void mseBackward(Buffer pred, Buffer target, Buffer dpred);
+
+    /**
+     * One SGD step with PyTorch semantics over flat buffers, in place:
+     * g' = g + weightDecay·p; v = momentum·v + g'; p −= lr·v (with momentum 0: p −= lr·g').
+     * {@code velocity} may be null when momentum is 0.
+     */
+    void sgdStep(Buffer params, Buffer grads, Buffer velocity, float lr, float momentum, float weightDecay);
+
+    /** out[i, :] = table[indices[i], :] for rows of {@code width}; indices hold exact integers. */
+    void gatherRows(Buffer table, Buffer indices, Buffer out, int width);
+
+    /** Frees what the backend holds (threads, handles). Buffers must be closed by their owners. */
+    @Override
+    void close();
+}

@@ -1,0 +1,35 @@
+package ember.backend;
+
+/** Argument checks shared by every backend, so each op fails the same way with the same words. */
+public final class Checks {
+    private Checks() {}
+
+    public static void sameLength(String op, Buffer a, Buffer b) {
+        if (a.length() != b.length()) {
+            throw new IllegalArgumentException(op + ": lengths differ, " + a.length() + " vs " + b.length());
+        }
+    }
+
+    public static void atLeast(String op, String what, Buffer buffer, long needed) {
+        if (buffer.length() < needed) {
+            throw new IllegalArgumentException(op + ": " + what + " holds " + buffer.length()
+                    + " values, needs " + needed);
+        }
+    }
+
+    public static void slice(int capacity, int offset, int length) {
+        if (offset < 0 || length < 0 || (long) offset + length > capacity) {
+            throw new IndexOutOfBoundsException("slice [" + offset + ", " + ((long) offset + length)
+                    + ") outside a buffer of " + capacity);
+        }
+    }
+
+    public static void gemm(int m, int n, int k, Buffer a, Buffer b, Buffer c) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k);
+        }
+        atLeast("gemm", "A", a, (long) m * k);
+        atLeast("gemm", "B", b, (long) k * n);
+        atLeast("gemm", "C", c, (long) m * n);
+    }
+}

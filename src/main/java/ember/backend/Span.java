@@ -1,0 +1,63 @@
+package ember.backend;
+
+/**
+ * Bookkeeping for a buffer that is an offset window into storage owned by a root:
+ * bounds, ownership and the closed state. Views share the root's closed state, so a view
+ * of a freed buffer fails loudly instead of reading freed memory.
+ */
+public abstract class Span implements Buffer {
+    private final Span root;
+    private final int offset;
+    private final int length;
+    private boolean closed;
+
+    protected Span(int length) {
+        this.root = this;
+        this.offset = 0;
+        this.length = length;
+    }
+
+    protected Span(Span parent, int offset, int length) {
+        Checks.slice(parent.length, offset, length);
+        this.root = parent.root;
+        this.offset = parent.offset + offset;
+        this.length = length;
+    }
+
+    @Override
+    public final int length() {
+        return length;
+    }
+
+    /** Offset of this window in the root's storage. */
+    public final int offset() {
+        checkOpen();
+        return offset;
+    }
+
+    public final boolean isView() {
+        return root != this;
+    }
+
+    protected final void checkOpen() {
+        if (root.closed) {
+            throw new IllegalStateException("buffer used after close: " + this);
+        }
+    }
+
+    /** Releases the root's storage; called once, only for owning buffers. */
+    protected void release() {}
+
+    @Override
+    public final void close() {
+        if (root == this && !closed) {
+            closed = true;
+            release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + offset + ", +" + length + (root.closed ? ", closed]" : "]");
+    }
+}

@@ -1,0 +1,104 @@
+package ember.backend.cpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * cblas_sgemm from a CBLAS library found at run time (OpenBLAS first), bound with
+ * java.lang.foreign. The call is "critical" with heap access, so BLAS reads and writes our
+ * float[] in place: no copies, no pinned buffers.
+ */
+final class BlasGemm implements Gemm {
+    /** System property, then environment variable, naming an explicit CBLAS library file. */
+    static final String PROPERTY = "ember.blas";
+    static final String ENV = "EMBER_BLAS";
+    /** Tried in order through the dynamic loader's search path. */
+    static final List<String> KNOWN_NAMES = List.of(
+            "libopenblas.so.0", "libopenblas.so", "libcblas.so.3", "libblis.so.4", "libblas.so.3");
+
+    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+
+    private final String library;
+    private final MethodHandle sgemm;
+
+    private BlasGemm(String library, MethodHandle sgemm) {
+        this.library = library;
+        this.sgemm = sgemm;
+    }
+
+    /**
+     * The BLAS named by {@value #PROPERTY} / {@value #ENV} (an error if it cannot be used),
+     * else the first of {@link #KNOWN_NAMES} that loads and exports cblas_sgemm, else empty.
+     */
+    static Optional<BlasGemm> find() {
+        String explicit = System.getProperty(PROPERTY, System.getenv(ENV));
+        if (explicit != null && !explicit.isBlank()) {
+            if (!Files.isRegularFile(Path.of(explicit))) {
+                throw new IllegalStateException("BLAS library " + explicit + " (from -D" + PROPERTY + " or "
+                        + ENV + ") does not exist");
+            }
+            return Optional.of(load(explicit).orElseThrow(() -> new IllegalStateException(
+                    "BLAS library " + explicit + " does not load or has no cblas_sgemm")));
+        }
+        for (String name : KNOWN_NAMES) {
+            Optional<BlasGemm> found = load(name);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<BlasGemm> load(String name) {
+        SymbolLookup lookup;
+        try {
+            // The global arena keeps the library loaded for the life of the JVM, as BLAS expects.
+            lookup = SymbolLookup.libraryLookup(name, Arena.global());
+        } catch (IllegalArgumentException notLoadable) {
+            return Optional.empty();
+        }
+        return lookup.find("cblas_sgemm").map(address -> {
+            var i = ValueLayout.JAVA_INT;
+            var f = ValueLayout.JAVA_FLOAT;
+            var p = ValueLayout.ADDRESS;
+            MethodHandle handle = Linker.nativeLinker().downcallHandle(address,
+                    FunctionDescriptor.ofVoid(i, i, i, i, i, i, f, p, i, p, i, f, p, i),
+                    Linker.Option.critical(true));
+            return new BlasGemm(name, handle);
+        });
+    }
+
+    @Override
+    public String describe() {
+        return "BLAS " + library;
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int lda = Math.max(1, transA ? m : k);
+        int ldb = Math.max(1, transB ? k : n);
+        try {
+            sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
+                    alpha, heap(a, aOff), lda, heap(b, bOff), ldb, beta, heap(c, cOff), Math.max(1, n));
+        } catch (Throwable t) {
+            throw new IllegalStateException("cblas_sgemm failed in " + library, t);
+        }
+    }
+
+    private static MemorySegment heap(float[] array, int offset) {
+        return MemorySegment.ofArray(array).asSlice((long) offset * Float.BYTES);
+    }
+}

@@ -1,0 +1,69 @@
+package ember.backend.cpu;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * Splits an index range over a private fork-join pool. Small ranges run inline: for the
+ * tiny tensors of exp1, handing work to another thread costs more than the work.
+ */
+final class Parallel implements AutoCloseable {
+
+    /** Body of a loop over [from, to). */
+    @FunctionalInterface
+    interface RangeBody {
+        void run(int from, int to);
+    }
+
+    private final ForkJoinPool pool;
+    private final int threads;
+
+    Parallel(int threads) {
+        this.threads = threads;
+        this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+    }
+
+    int threads() {
+        return threads;
+    }
+
+    /** Runs body over [0, n) in chunks; {@code grain} is the smallest range worth a task. */
+    void range(int n, int grain, RangeBody body) {
+        if (pool == null || n <= grain) {
+            body.run(0, n);
+            return;
+        }
+        int chunks = Math.min(threads * 4, (n + grain - 1) / grain);
+        pool.invoke(new Chunk(body, n, chunks, 0, chunks));
+    }
+
+    private static final class Chunk extends RecursiveAction {
+        private final RangeBody body;
+        private final int n, chunks, lo, hi;
+
+        Chunk(RangeBody body, int n, int chunks, int lo, int hi) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        @Override
+        protected void compute() {
+            if (hi - lo == 1) {
+                body.run((int) ((long) n * lo / chunks), (int) ((long) n * hi / chunks));
+                return;
+            }
+            int mid = (lo + hi) >>> 1;
+            invokeAll(new Chunk(body, n, chunks, lo, mid), new Chunk(body, n, chunks, mid, hi));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdown();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package ember.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The ember command line. */
+@Command(name = "ember", mixinStandardHelpOptions = true, version = "ember 0.1.0",
+        description = "A deep-learning engine in Java: the lab's exp1 (function fitting) and exp2 (CIFAR-10).",
+        subcommands = {MainJob.class, Exp1Command.class})
+public final class Main {
+    /** Exit status of a run whose loss turned NaN or infinite. */
+    public static final int EXIT_DIVERGED = 3;
+    /** Exit status of bad input: a flag, a file, a dataset. */
+    public static final int EXIT_BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, shared with tests so they see exactly what users see. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (isUserError(e)) {
+                commandLine.getErr().println("ember: " + message(e));
+                return EXIT_BAD_INPUT;
+            }
+            throw e;
+        });
+        return cli;
+    }
+
+    /** Errors in what the user gave us: reported in one line, without a stack trace. */
+    private static boolean isUserError(Exception e) {
+        return e instanceof IllegalArgumentException || e instanceof IOException || e instanceof UncheckedIOException;
+    }
+
+    private static String message(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException missing) {
+            return missing.getFile() + ": " + (missing.getReason() != null ? missing.getReason() : "no such file");
+        }
+        return e.getMessage();
+    }
+}

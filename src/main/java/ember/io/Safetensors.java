@@ -1,0 +1,155 @@
+package ember.io;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The safetensors format (what PyTorch's safetensors package reads): an 8-byte little-endian
+ * header length, a JSON header naming each tensor's dtype, shape and byte range, then the raw
+ * little-endian data. We write and read float32 tensors; files are written atomically.
+ */
+public final class Safetensors {
+    private static final long MAX_HEADER = 100L << 20;
+
+    private Safetensors() {}
+
+    /** A host tensor: shape and row-major float32 values. */
+    public record Tensor(int[] shape, float[] data) {
+        public Tensor {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            if (n != data.length) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n
+                        + " values, data has " + data.length);
+            }
+        }
+    }
+
+    /** The tensors of a file, in file order, and its string metadata. */
+    public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {}
+
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        JsonObject header = new JsonObject();
+        if (!metadata.isEmpty()) {
+            JsonObject meta = new JsonObject();
+            metadata.forEach(meta::addProperty);
+            header.add("__metadata__", meta);
+        }
+        long offset = 0;
+        for (var entry : tensors.entrySet()) {
+            JsonObject t = new JsonObject();
+            t.addProperty("dtype", "F32");
+            com.google.gson.JsonArray shape = new com.google.gson.JsonArray();
+            for (int d : entry.getValue().shape()) {
+                shape.add(d);
+            }
+            t.add("shape", shape);
+            long bytes = (long) entry.getValue().data().length * Float.BYTES;
+            com.google.gson.JsonArray range = new com.google.gson.JsonArray();
+            range.add(offset);
+            range.add(offset + bytes);
+            t.add("data_offsets", range);
+            header.add(entry.getKey(), t);
+            offset += bytes;
+        }
+        byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
+        byte[] headerBytes = Arrays.copyOf(json, padded);
+        Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
+        AtomicFiles.write(file, out -> {
+            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            out.write(length.array());
+            out.write(headerBytes);
+            for (Tensor t : tensors.values()) {
+                ByteBuffer data = ByteBuffer.allocate(t.data().length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                data.asFloatBuffer().put(t.data());
+                out.write(data.array());
+            }
+        });
+    }
+
+    /** Reads a whole file; every way it can be malformed is an IOException naming the file. */
+    public static Contents read(Path file) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file.toString(), null, "model file does not exist");
+        }
+        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (bytes.length < 8) {
+            throw corrupt(file, "shorter than the 8-byte header length");
+        }
+        long headerLength = buf.getLong(0);
+        if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > bytes.length) {
+            throw corrupt(file, "header length " + headerLength + " does not fit a file of " + bytes.length + " bytes");
+        }
+        JsonObject header;
+        try {
+            JsonElement parsed = JsonParser.parseString(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
+            header = parsed.getAsJsonObject();
+        } catch (JsonParseException | IllegalStateException e) {
+            throw corrupt(file, "header is not a JSON object (" + e.getMessage() + ")");
+        }
+        long dataStart = 8 + headerLength;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (var entry : header.entrySet()) {
+            if (entry.getKey().equals("__metadata__")) {
+                entry.getValue().getAsJsonObject().entrySet()
+                        .forEach(m -> metadata.put(m.getKey(), m.getValue().getAsString()));
+                continue;
+            }
+            tensors.put(entry.getKey(), tensor(file, entry.getKey(), entry.getValue(), buf, dataStart));
+        }
+        return new Contents(tensors, metadata);
+    }
+
+    private static Tensor tensor(Path file, String name, JsonElement element, ByteBuffer buf, long dataStart)
+            throws IOException {
+        try {
+            JsonObject t = element.getAsJsonObject();
+            String dtype = t.get("dtype").getAsString();
+            if (!dtype.equals("F32")) {
+                throw corrupt(file, "tensor " + name + " has dtype " + dtype + "; only F32 is supported");
+            }
+            int[] shape = new int[t.getAsJsonArray("shape").size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = t.getAsJsonArray("shape").get(i).getAsInt();
+                count *= shape[i];
+            }
+            long begin = t.getAsJsonArray("data_offsets").get(0).getAsLong();
+            long end = t.getAsJsonArray("data_offsets").get(1).getAsLong();
+            if (begin < 0 || end - begin != count * Float.BYTES || dataStart + end > buf.capacity()) {
+                throw corrupt(file, "tensor " + name + " byte range [" + begin + ", " + end
+                        + ") does not match its shape " + Arrays.toString(shape) + " or the file size");
+            }
+            float[] data = new float[(int) count];
+            buf.slice((int) (dataStart + begin), (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN)
+                    .asFloatBuffer().get(data);
+            return new Tensor(shape, data);
+        } catch (RuntimeException e) {
+            throw corrupt(file, "tensor " + name + " has a malformed entry (" + e + ")");
+        }
+    }
+
+    private static IOException corrupt(Path file, String what) {
+        return new IOException(file + ": not a valid safetensors file: " + what);
+    }
+}

@@ -1,0 +1,73 @@
+package ember.nn;
+
+import ember.backend.Backend;
+import ember.backend.Buffer;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** y = x·Wᵀ + b, with W stored out×in as in PyTorch. */
+public final class Linear implements Layer {
+    private final Backend backend;
+    private final Parameters.Param weight;
+    private final Parameters.Param bias;
+    private final int in;
+    private final int out;
+
+    public Linear(Backend backend, Parameters.Param weight, Parameters.Param bias) {
+        int[] shape = weight.spec().shape();
+        if (shape.length != 2 || bias.spec().size() != shape[0]) {
+            throw new IllegalArgumentException("Linear needs weight [out, in] and bias [out], got "
+                    + weight.spec() + " and " + bias.spec());
+        }
+        this.backend = backend;
+        this.weight = weight;
+        this.bias = bias;
+        this.out = shape[0];
+        this.in = shape[1];
+    }
+
+    /** The specs of a Linear layer named {@code prefix}: prefix.weight [out, in], prefix.bias [out]. */
+    public static List<ParamSpec> specs(String prefix, int in, int out) {
+        return List.of(new ParamSpec(prefix + ".weight", out, in), new ParamSpec(prefix + ".bias", out));
+    }
+
+    /** PyTorch's default: weight and bias uniform in ±1/√in. */
+    public void initialize(SplittableRandom random) {
+        double bound = 1 / Math.sqrt(in);
+        backend.write(weight.value(), uniform(random, in * out, bound));
+        backend.write(bias.value(), uniform(random, out, bound));
+    }
+
+    private static float[] uniform(SplittableRandom random, int n, double bound) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextDouble(-bound, bound);
+        }
+        return values;
+    }
+
+    @Override
+    public int inputWidth() {
+        return in;
+    }
+
+    @Override
+    public int outputWidth() {
+        return out;
+    }
+
+    @Override
+    public void forward(Buffer x, Buffer y, int batch) {
+        backend.gemm(false, true, batch, out, in, 1f, x, weight.value(), 0f, y);
+        backend.addBias(y, bias.value(), batch, out);
+    }
+
+    @Override
+    public void backward(Buffer x, Buffer y, Buffer dy, Buffer dx, int batch) {
+        backend.gemm(true, false, out, in, batch, 1f, dy, x, 1f, weight.grad());
+        backend.sumRows(dy, bias.grad(), batch, out);
+        if (dx != null) {
+            backend.gemm(false, false, batch, in, out, 1f, dy, weight.value(), 0f, dx);
+        }
+    }
+}

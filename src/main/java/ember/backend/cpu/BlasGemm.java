@@ -37,9 +37,9 @@ final class BlasGemm implements Gemm {
 
     /**
      * The BLAS named by {@value #PROPERTY} / {@value #ENV} (an error if it cannot be used),
-     * else the first of {@link #KNOWN_NAMES} that loads and exports cblas_sgemm, else empty.
+     * else the first of {@code names} that loads and exports cblas_sgemm, else empty.
      */
-    static Optional<BlasGemm> find() {
+    static Optional<BlasGemm> find(List<String> names) {
         String explicit = System.getProperty(PROPERTY, System.getenv(ENV));
         if (explicit != null && !explicit.isBlank()) {
             if (!Files.isRegularFile(Path.of(explicit))) {
@@ -49,7 +49,7 @@ final class BlasGemm implements Gemm {
             return Optional.of(load(explicit).orElseThrow(() -> new IllegalStateException(
                     "BLAS library " + explicit + " does not load or has no cblas_sgemm")));
         }
-        for (String name : KNOWN_NAMES) {
+        for (String name : names) {
             Optional<BlasGemm> found = load(name);
             if (found.isPresent()) {
                 return found;

@@ -16,24 +16,25 @@ public final class CpuBackend implements Backend {
     private final Gemm gemm;
     private final String gemmNote;
 
-    private CpuBackend(int threads, boolean useBlas) {
+    /** blasNames: libraries to try, or empty to use Java loops without looking. */
+    CpuBackend(int threads, java.util.List<String> blasNames) {
         this.parallel = new Parallel(threads);
-        Gemm blas = useBlas ? BlasGemm.find().orElse(null) : null;
+        Gemm blas = blasNames.isEmpty() ? null : BlasGemm.find(blasNames).orElse(null);
         this.gemm = blas != null ? blas : new JavaGemm(parallel);
-        this.gemmNote = blas != null ? "" : useBlas
-                ? " (no CBLAS library found: tried " + String.join(", ", BlasGemm.KNOWN_NAMES)
-                  + "; install libopenblas0 or set " + BlasGemm.ENV + " for faster GEMM)"
-                : " (BLAS disabled)";
+        this.gemmNote = blas != null ? "" : blasNames.isEmpty()
+                ? " (BLAS not requested)"
+                : " (no CBLAS library found: tried " + String.join(", ", blasNames)
+                  + "; install libopenblas0 or set " + BlasGemm.ENV + " for faster GEMM)";
     }
 
     /** GEMM through the first CBLAS found, else Java loops (said in {@link #description()}). */
     public static CpuBackend withBlasIfPresent(int threads) {
-        return new CpuBackend(threads, true);
+        return new CpuBackend(threads, BlasGemm.KNOWN_NAMES);
     }
 
     /** GEMM in Java loops only, whatever is installed. */
     public static CpuBackend javaOnly(int threads) {
-        return new CpuBackend(threads, false);
+        return new CpuBackend(threads, java.util.List.of());
     }
 
     public boolean usesBlas() {

@@ -17,6 +17,9 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled buffer of {@code length} floats, owned by the caller. */
     Buffer allocate(int length);
 
+    /** How many buffers {@link #allocate} has made so far: a steady-state training step adds none. */
+    long allocations();
+
     /** Copies {@code src} (exactly {@code dst.length()} values) into {@code dst}. */
     void write(Buffer dst, float[] src);
 

@@ -3,6 +3,7 @@ package ember.backend.cpu;
 import ember.backend.Backend;
 import ember.backend.Buffer;
 import ember.backend.Checks;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fast CPU backend: float32 on the Java heap, elementwise ops split over a private
@@ -41,6 +42,13 @@ public final class CpuBackend implements Backend {
         return gemm instanceof BlasGemm;
     }
 
+    private final AtomicLong allocations = new AtomicLong();
+
+    @Override
+    public long allocations() {
+        return allocations.get();
+    }
+
     @Override
     public String name() {
         return "cpu";
@@ -53,6 +61,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Buffer allocate(int length) {
+        allocations.incrementAndGet();
         return new CpuBuffer(length);
     }
 

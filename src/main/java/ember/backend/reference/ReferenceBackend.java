@@ -4,6 +4,7 @@ import ember.backend.Backend;
 import ember.backend.Buffer;
 import ember.backend.Checks;
 import ember.backend.Span;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The plain reference: every op as the obvious loop, in double precision, single-threaded.
@@ -45,6 +46,13 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
+    private final AtomicLong allocations = new AtomicLong();
+
+    @Override
+    public long allocations() {
+        return allocations.get();
+    }
+
     @Override
     public String name() {
         return "reference";
@@ -57,6 +65,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public RefBuffer allocate(int length) {
+        allocations.incrementAndGet();
         return new RefBuffer(length);
     }
 

@@ -80,7 +80,80 @@ public record OpSpec(String name, Function<SplittableRandom, float[][]> inputs, 
                 }
             }
         }
+        for (int n : LENGTHS) {
+            specs.add(new OpSpec("add n=" + n, r -> uniform(r, n, n), new int[] {n}, Tolerances.ELEMENTWISE_F32,
+                    (b, in, out) -> b.add(in[0], in[1], out[0])));
+        }
+        addConvolutions(specs);
+        addNormalisationAndHead(specs);
         return specs;
+    }
+
+    /** Shapes of ResNet20 (3×3 stride 1 and 2, 1×1 stride 2) and awkward ones (odd sizes, 1×1 images). */
+    static final ConvShape[] CONVOLUTIONS = {
+        new ConvShape(1, 1, 1, 1, 1, 1, 1, 0),
+        new ConvShape(2, 3, 5, 7, 4, 3, 1, 1),
+        new ConvShape(3, 5, 7, 6, 3, 3, 2, 1),
+        new ConvShape(2, 3, 9, 9, 4, 1, 2, 0),
+        new ConvShape(2, 2, 3, 3, 3, 3, 1, 1),
+        new ConvShape(3, 16, 16, 16, 16, 3, 1, 1),
+        new ConvShape(3, 16, 16, 16, 32, 3, 2, 1),
+        new ConvShape(3, 16, 16, 16, 32, 1, 2, 0),
+    };
+
+    private static void addConvolutions(List<OpSpec> specs) {
+        for (ConvShape c : CONVOLUTIONS) {
+            specs.add(new OpSpec("conv2d " + c, r -> uniform(r, c.inputSize(), c.weightSize()),
+                    new int[] {c.outputSize()}, Tolerances.REDUCTION_F32,
+                    (b, in, out) -> b.conv2d(c, in[0], in[1], out[0])));
+            specs.add(new OpSpec("conv2dBackwardData " + c, r -> uniform(r, c.outputSize(), c.weightSize()),
+                    new int[] {c.inputSize()}, Tolerances.REDUCTION_F32,
+                    (b, in, out) -> b.conv2dBackwardData(c, in[0], in[1], out[0])));
+            specs.add(new OpSpec("conv2dBackwardFilter " + c, r -> uniform(r, c.inputSize(), c.outputSize()),
+                    new int[] {c.weightSize()}, Tolerances.REDUCTION_F32,
+                    (b, in, out) -> b.conv2dBackwardFilter(c, in[0], in[1], out[0])));
+        }
+    }
+
+    static final ChannelShape[] CHANNEL_SHAPES = {
+        new ChannelShape(1, 1, 2), new ChannelShape(2, 3, 5), new ChannelShape(5, 7, 1), new ChannelShape(4, 16, 64),
+    };
+
+    private static void addNormalisationAndHead(List<OpSpec> specs) {
+        for (ChannelShape s : CHANNEL_SHAPES) {
+            int c = s.channels();
+            specs.add(new OpSpec("batchNormTraining " + s, r -> uniform(r, s.size(), c, c),
+                    new int[] {s.size(), c, c, c, c}, Tolerances.REDUCTION_F32,
+                    (b, in, out) -> b.batchNormTraining(s, in[0], in[1], in[2], out[0], out[1], out[2], out[3], out[4],
+                            0.1f, 1e-5f)));
+            specs.add(new OpSpec("batchNormInference " + s, r -> {
+                float[][] v = uniform(r, s.size(), c, c, c, c);
+                for (int i = 0; i < c; i++) {
+                    v[4][i] = Math.abs(v[4][i]) + 0.1f; // a variance
+                }
+                return v;
+            }, new int[] {s.size()}, Tolerances.REDUCTION_F32,
+                    (b, in, out) -> b.batchNormInference(s, in[0], in[1], in[2], out[0], in[3], in[4], 1e-5f)));
+            specs.add(new OpSpec("batchNormBackward " + s, r -> {
+                float[][] v = uniform(r, s.size(), s.size(), c, c, c);
+                for (int i = 0; i < c; i++) {
+                    v[4][i] = Math.abs(v[4][i]) + 0.5f; // 1/std
+                }
+                return v;
+            }, new int[] {s.size(), c, c}, Tolerances.REDUCTION_F32,
+                    (b, in, out) -> b.batchNormBackward(s, in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2])));
+            specs.add(new OpSpec("globalAvgPool " + s, r -> uniform(r, s.size()), new int[] {s.batch() * c},
+                    Tolerances.REDUCTION_F32, (b, in, out) -> b.globalAvgPool(s, in[0], out[0])));
+            specs.add(new OpSpec("globalAvgPoolBackward " + s, r -> uniform(r, s.batch() * c), new int[] {s.size()},
+                    Tolerances.ELEMENTWISE_F32, (b, in, out) -> b.globalAvgPoolBackward(s, in[0], out[0])));
+        }
+        for (int[] bc : new int[][] {{1, 1}, {1, 10}, {7, 3}, {128, 10}}) {
+            int batch = bc[0], classes = bc[1];
+            specs.add(new OpSpec("softmaxCrossEntropy " + batch + "x" + classes,
+                    r -> new float[][] {scaled(uniform(r, batch * classes), 3)[0], indices(r, batch, classes)},
+                    new int[] {batch * classes, 2}, Tolerances.REDUCTION_F32,
+                    (b, in, out) -> b.softmaxCrossEntropy(batch, classes, in[0], in[1], out[0], out[1])));
+        }
     }
 
     static float[][] uniform(SplittableRandom random, int... sizes) {

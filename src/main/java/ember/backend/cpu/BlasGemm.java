@@ -66,6 +66,15 @@ final class BlasGemm implements Gemm {
         } catch (IllegalArgumentException notLoadable) {
             return Optional.empty();
         }
+        // ember splits work across images itself; BLAS threads on top would oversubscribe the cores.
+        lookup.find("openblas_set_num_threads").ifPresent(setThreads -> {
+            try {
+                Linker.nativeLinker().downcallHandle(setThreads, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT))
+                        .invokeExact(1);
+            } catch (Throwable t) {
+                throw new IllegalStateException("openblas_set_num_threads failed in " + name, t);
+            }
+        });
         return lookup.find("cblas_sgemm").map(address -> {
             var i = ValueLayout.JAVA_INT;
             var f = ValueLayout.JAVA_FLOAT;
@@ -79,7 +88,7 @@ final class BlasGemm implements Gemm {
 
     @Override
     public String describe() {
-        return "BLAS " + library;
+        return "BLAS " + library + ", one thread per call";
     }
 
     @Override

@@ -6,7 +6,12 @@ import ember.backend.Buffer;
 import ember.backend.reference.ReferenceBackend;
 import ember.backend.reference.ReferenceBackend.RefBuffer;
 import ember.testing.GradientChecker;
+import ember.backend.ChannelShape;
+import ember.backend.ConvShape;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -77,6 +82,133 @@ class LayerGradientTest {
                         return ReferenceBackend.ref(out).get(0);
                     });
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "2, 3, 5, 4, 3, 1, 1",   // 3x3 stride 1, odd image
+        "2, 2, 6, 3, 3, 2, 1",   // 3x3 stride 2
+        "3, 3, 5, 2, 1, 2, 0",   // 1x1 stride 2 (the projection shortcut)
+    })
+    void conv2d(int batch, int in, int size, int out, int kernel, int stride, int padding) {
+        ConvShape shape = new ConvShape(batch, in, size, size, out, kernel, stride, padding);
+        SplittableRandom random = new SplittableRandom(size * 100L + stride);
+        try (Parameters params = new Parameters(backend, List.of(Conv2d.spec("w", shape)));
+             Buffer x = random(shape.inputSize(), random, 0); Buffer w = random(shape.outputSize(), random, 0);
+             Buffer y = backend.allocate(shape.outputSize()); Buffer dx = backend.allocate(shape.inputSize())) {
+            Conv2d conv = new Conv2d(backend, shape, params.get("w"));
+            randomize(params.values(), random, 0);
+            params.zeroGrads();
+            conv.backward(x, w, dx, batch);
+            DoubleSupplier objective = () -> {
+                conv.forward(x, y, batch);
+                return dot(w, y);
+            };
+            GradientChecker.check("conv dx", ReferenceBackend.ref(x), values(ReferenceBackend.ref(dx)), objective);
+            GradientChecker.check("conv dw", ReferenceBackend.ref(params.get("w").value()),
+                    values(ReferenceBackend.ref(params.get("w").grad())), objective);
+        }
+    }
+
+    @ParameterizedTest(name = "batch {0}, channels {1}, pixels {2}")
+    @CsvSource({"2, 1, 3", "3, 4, 5", "4, 2, 1"})
+    void batchNormInTraining(int batch, int channels, int pixels) {
+        SplittableRandom random = new SplittableRandom(batch * 10L + channels);
+        int n = batch * channels * pixels;
+        try (Parameters params = new Parameters(backend, BatchNorm2d.paramSpecs("bn", channels));
+             NamedTensors state = new NamedTensors(backend, BatchNorm2d.stateSpecs("bn", channels));
+             BatchNorm2d bn = new BatchNorm2d(backend, channels, pixels, params, state, "bn");
+             Buffer x = random(n, random, 0); Buffer w = random(n, random, 0);
+             Buffer y = backend.allocate(n); Buffer dx = backend.allocate(n)) {
+            bn.initialize();
+            randomize(params.values(), random, 0.5);
+            bn.forward(x, y, batch, true);
+            params.zeroGrads();
+            bn.backward(x, w, dx, batch);
+            DoubleSupplier objective = () -> {
+                bn.forward(x, y, batch, true);
+                return dot(w, y);
+            };
+            GradientChecker.check("bn dx", ReferenceBackend.ref(x), values(ReferenceBackend.ref(dx)), objective);
+            for (Parameters.Param p : params.all()) {
+                GradientChecker.check(p.spec().name(), ReferenceBackend.ref(p.value()),
+                        values(ReferenceBackend.ref(p.grad())), objective);
+            }
+        }
+    }
+
+    @Test
+    void globalAvgPool() {
+        ChannelShape shape = new ChannelShape(3, 2, 5);
+        SplittableRandom random = new SplittableRandom(5);
+        try (Buffer x = random(shape.size(), random, 0); Buffer w = random(6, random, 0);
+             Buffer y = backend.allocate(6); Buffer dx = backend.allocate(shape.size())) {
+            backend.globalAvgPoolBackward(shape, w, dx);
+            GradientChecker.check("pool dx", ReferenceBackend.ref(x), values(ReferenceBackend.ref(dx)), () -> {
+                backend.globalAvgPool(shape, x, y);
+                return dot(w, y);
+            });
+        }
+    }
+
+    @ParameterizedTest(name = "batch {0}, classes {1}")
+    @CsvSource({"1, 1", "1, 10", "5, 3"})
+    void crossEntropy(int batch, int classes) {
+        SplittableRandom random = new SplittableRandom(batch + classes);
+        CrossEntropyLoss loss = new CrossEntropyLoss(backend, classes);
+        try (Buffer logits = random(batch * classes, random, 0); Buffer labels = backend.allocate(batch);
+             Buffer d = backend.allocate(batch * classes); Buffer scratch = backend.allocate(batch * classes);
+             Buffer stats = backend.allocate(2)) {
+            for (int i = 0; i < batch; i++) {
+                ReferenceBackend.ref(labels).set(i, random.nextInt(classes));
+            }
+            loss.forwardBackward(logits, labels, d, stats, batch);
+            GradientChecker.check("cross-entropy dlogits", ReferenceBackend.ref(logits), values(ReferenceBackend.ref(d)), () -> {
+                loss.forwardBackward(logits, labels, scratch, stats, batch);
+                return ReferenceBackend.ref(stats).get(0);
+            });
+        }
+    }
+
+    @Test
+    void wholeTinyResNetUnderCrossEntropy() {
+        // Two stages so the strided block and its projection shortcut are both on the path.
+        ResNet.Config tiny = new ResNet.Config(new int[] {2, 3}, 1, 6, 2, 3);
+        int batch = 3;
+        SplittableRandom random = new SplittableRandom(11);
+        try (ResNet model = new ResNet(backend, tiny, batch);
+             Buffer x = random(batch * tiny.inputPerImage(), random, 0); Buffer labels = backend.allocate(batch);
+             Buffer d = backend.allocate(batch * 3); Buffer scratch = backend.allocate(batch * 3);
+             Buffer stats = backend.allocate(2)) {
+            model.initialize(5);
+            randomize(model.parameters().values(), random, 0); // BN gammas of 1 and betas of 0 would hide terms
+            for (int i = 0; i < batch; i++) {
+                ReferenceBackend.ref(labels).set(i, i % 3);
+            }
+            CrossEntropyLoss loss = new CrossEntropyLoss(backend, 3);
+            model.parameters().zeroGrads();
+            loss.forwardBackward(model.forward(x, batch, true), labels, d, stats, batch);
+            model.backward(x, d, batch);
+            GradientChecker.check("tiny resnet parameters", ReferenceBackend.ref(model.parameters().values()),
+                    values(ReferenceBackend.ref(model.parameters().grads())), () -> {
+                        loss.forwardBackward(model.forward(x, batch, true), labels, scratch, stats, batch);
+                        return ReferenceBackend.ref(stats).get(0);
+                    });
+        }
+    }
+
+    @Test
+    void resnet20HasTheReferenceParameterCount() {
+        int count = ResNet.Config.resnet20().paramSpecs().stream().mapToInt(ParamSpec::size).sum();
+        org.junit.jupiter.api.Assertions.assertEquals(272_474, count);
+    }
+
+    private static double dot(Buffer a, Buffer b) {
+        double sum = 0;
+        for (int i = 0; i < a.length(); i++) {
+            sum += ReferenceBackend.ref(a).get(i) * ReferenceBackend.ref(b).get(i);
+        }
+        return sum;
     }
 
     /** Checks dx and (when params is given) the parameter gradients of Σ w·layer(x). */

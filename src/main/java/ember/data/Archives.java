@@ -38,7 +38,8 @@ final class Archives {
         } catch (DatasetException e) {
             throw e;
         } catch (IOException e) {
-            throw new DatasetException(archive + ": cannot read the archive, corrupt or truncated? (" + e.getMessage() + ")", e);
+            String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new DatasetException(archive + ": cannot read the archive, corrupt or truncated? (" + reason + ")", e);
         }
     }
 

@@ -54,7 +54,8 @@ final class ImageDecoder implements AutoCloseable {
         } catch (DatasetException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new DatasetException(where + ": unreadable image (" + e.getMessage() + ")", e);
+            String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new DatasetException(where + ": unreadable image (" + reason + ")", e);
         } finally {
             reader.setInput(null);
         }

@@ -1,0 +1,181 @@
+package ember.data;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every kind of broken data fails with a message naming the file and the problem. */
+class BadDataTest {
+    private static final Cifar10.Expected TINY = new Cifar10.Expected(20, 10);
+
+    @TempDir
+    Path tmp;
+
+    private final ImageSet train = CifarFixtures.randomSet("train", 20, 3);
+    private final ImageSet test = CifarFixtures.randomSet("test", 10, 4);
+
+    /** Loads {@code path}, expects a DatasetException, and checks its message holds every fragment. */
+    private static DatasetException fails(Path path, Cifar10.Expected expected, String... fragments) {
+        DatasetException e = assertThrows(DatasetException.class, () -> Cifar10.load(path, expected, 2));
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), "message lacks '" + f + "': " + e.getMessage());
+        }
+        return e;
+    }
+
+    private Path binary() throws IOException {
+        return CifarFixtures.writeBinary(tmp.resolve("bin"), train, test);
+    }
+
+    private Path pngTree() throws IOException {
+        Path root = tmp.resolve("tree");
+        CifarFixtures.writeImageFolder(root, train, test, "png");
+        return root;
+    }
+
+    @Test
+    void missingPathPointsToTheReadme() {
+        Path nowhere = tmp.resolve("no-such-cifar");
+        fails(nowhere, TINY, nowhere.toString(), "does not exist", "data/README.md");
+    }
+
+    @Test
+    void folderWithoutDataSaysWhatItLookedFor() throws IOException {
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        fails(empty, TINY, empty.toString(), "no CIFAR-10 data found", "cifar-10-batches-bin", "data/README.md");
+        Path text = Files.writeString(tmp.resolve("notes.txt"), "hello");
+        fails(text, TINY, "notes.txt", "not a CIFAR-10 folder");
+    }
+
+    @Test
+    void truncatedBatchFile() throws IOException {
+        Path file = binary().resolve("data_batch_3.bin");
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(bytes, bytes.length - 1));
+        fails(file.getParent(), TINY, file.toString(), "truncated", (bytes.length - 1) + " bytes, expected " + bytes.length);
+        // Without an expected count, a partial record still shows.
+        fails(file.getParent(), Cifar10.Expected.ANY, file.toString(), "truncated", "3072 bytes");
+    }
+
+    @Test
+    void oversizedBatchFile() throws IOException {
+        Path file = binary().resolve("test_batch.bin");
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(bytes, bytes.length + 3073));
+        fails(file.getParent(), TINY, file.toString(), "oversized");
+    }
+
+    @Test
+    void missingBatchFileInFolderAndArchive() throws IOException {
+        Path batches = binary();
+        Files.delete(batches.resolve("data_batch_4.bin"));
+        fails(batches, TINY, batches.resolve("data_batch_4.bin").toString(), "missing batch file");
+        Path archive = CifarFixtures.tarGz(batches, tmp.resolve("binary.tar.gz"), true);
+        fails(archive, TINY, "binary.tar.gz!/cifar-10-batches-bin/data_batch_4.bin", "missing batch file");
+    }
+
+    @Test
+    void labelOutOfRangeNamesFileAndRecord() throws IOException {
+        Path file = binary().resolve("data_batch_2.bin");
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[BinaryBatches.RECORD_BYTES] = 10; // label byte of record 1
+        Files.write(file, bytes);
+        fails(file.getParent(), TINY, file.toString(), "record 1", "label 10", "expected 0..9");
+    }
+
+    @Test
+    void missingSplitFolder() throws IOException {
+        Path root = pngTree();
+        deleteTree(root.resolve("test"));
+        fails(root, TINY, root.resolve("test").toString(), "missing split folder");
+    }
+
+    @Test
+    void missingClassFolderInTreeAndArchive() throws IOException {
+        Path root = pngTree();
+        deleteTree(root.resolve("train/cat"));
+        fails(root, TINY, root.resolve("train/cat").toString(), "missing class folder");
+        Path archive = CifarFixtures.tarGz(root, tmp.resolve("tree.tar.gz"), false);
+        fails(archive, TINY, "tree.tar.gz!/tree/train/cat/", "missing class folder");
+    }
+
+    @Test
+    void unexpectedClassFolder() throws IOException {
+        Path root = pngTree();
+        Files.move(root.resolve("test/dog"), root.resolve("test/puppy"));
+        fails(root, TINY, root.resolve("test/puppy").toString(), "unexpected class folder 'puppy'");
+        Files.move(root.resolve("test/puppy"), root.resolve("test/dog"));
+        Files.createDirectories(root.resolve("train/kitten"));
+        Files.copy(root.resolve("train/cat/0000.png"), root.resolve("train/kitten/0000.png"));
+        Path archive = CifarFixtures.tarGz(root, tmp.resolve("tree.tar.gz"), true);
+        fails(archive, TINY, "tree.tar.gz!/tree/train/kitten/", "unexpected class folder 'kitten'");
+    }
+
+    @Test
+    void unreadableImageInTreeAndArchive() throws IOException {
+        Path root = pngTree();
+        Path bad = root.resolve("train/bird/0001.png");
+        Files.write(bad, "not an image at all".getBytes());
+        fails(root, TINY, bad.toString(), "unreadable image");
+        Path archive = CifarFixtures.tarGz(root, tmp.resolve("tree.tar.gz"), true);
+        fails(archive, TINY, "tree.tar.gz!/tree/train/bird/0001.png", "unreadable image");
+        // A real PNG header with the data cut short fails the same way.
+        byte[] png = Files.readAllBytes(root.resolve("train/bird/0000.png"));
+        Files.write(bad, Arrays.copyOf(png, png.length / 2));
+        fails(root, TINY, bad.toString(), "unreadable image");
+    }
+
+    @Test
+    void wrongImageSize() throws IOException {
+        Path root = pngTree();
+        Path small = root.resolve("test/ship/0000.png");
+        CifarFixtures.writeImage(small, new BufferedImage(28, 24, BufferedImage.TYPE_3BYTE_BGR), "png");
+        fails(root, TINY, small.toString(), "wrong image size 28x24, expected 32x32");
+    }
+
+    @Test
+    void fileThatIsNotAnImageInAClassFolder() throws IOException {
+        Path root = pngTree();
+        Path notes = Files.writeString(root.resolve("train/frog/notes.txt"), "frogs");
+        fails(root, TINY, notes.toString(), "not an image file");
+    }
+
+    @Test
+    void wrongImageCountIsReportedPerClass() throws IOException {
+        Path root = pngTree();
+        Files.delete(root.resolve("train/horse/0001.png"));
+        fails(root, TINY, root.resolve("train").toString(), "holds 19 images, expected 20", "horse 1");
+        Cifar10.load(root, Cifar10.Expected.ANY, 1); // a subset is fine when asked for
+    }
+
+    @Test
+    void truncatedArchive() throws IOException {
+        Path archive = CifarFixtures.tarGz(pngTree(), tmp.resolve("tree.tar.gz"), true);
+        byte[] bytes = Files.readAllBytes(archive);
+        Files.write(archive, Arrays.copyOf(bytes, bytes.length / 2));
+        fails(archive, TINY, archive.toString(), "corrupt or truncated");
+    }
+
+    @Test
+    void archiveWithoutCifarData() throws IOException {
+        Path junk = Files.createDirectories(tmp.resolve("junk"));
+        Files.writeString(junk.resolve("README"), "nothing here");
+        Path archive = CifarFixtures.tarGz(junk, tmp.resolve("junk.tar.gz"), true);
+        fails(archive, TINY, archive.toString(), "no CIFAR-10 data in the archive");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

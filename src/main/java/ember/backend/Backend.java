@@ -20,7 +20,7 @@ public interface Backend extends AutoCloseable {
     /** How many buffers {@link #allocate} has made so far: a steady-state training step adds none. */
     long allocations();
 
-    /** Copies {@code src} (exactly {@code dst.length()} values) into {@code dst}. */
+    /** Copies the first {@code dst.length()} values of {@code src} into {@code dst}. */
     void write(Buffer dst, float[] src);
 
     /** Copies {@code src} into {@code dst} (at least {@code src.length()} long); waits for pending work. */

@@ -26,8 +26,26 @@ public final class Safetensors {
 
     private Safetensors() {}
 
-    /** A host tensor: shape and row-major float32 values. */
-    public record Tensor(int[] shape, float[] data) {
+    /** The element types we exchange: float32, and int64 for counters such as BN's num_batches_tracked. */
+    public enum DType {
+        F32(4), I64(8);
+
+        final int bytes;
+
+        DType(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    /**
+     * A host tensor: dtype, shape and row-major values. I64 values are held as floats, exact
+     * below 2^24, which is all a counter here needs.
+     */
+    public record Tensor(DType dtype, int[] shape, float[] data) {
+        public Tensor(int[] shape, float[] data) {
+            this(DType.F32, shape, data);
+        }
+
         public Tensor {
             long n = 1;
             for (int d : shape) {
@@ -53,13 +71,13 @@ public final class Safetensors {
         long offset = 0;
         for (var entry : tensors.entrySet()) {
             JsonObject t = new JsonObject();
-            t.addProperty("dtype", "F32");
+            t.addProperty("dtype", entry.getValue().dtype().name());
             com.google.gson.JsonArray shape = new com.google.gson.JsonArray();
             for (int d : entry.getValue().shape()) {
                 shape.add(d);
             }
             t.add("shape", shape);
-            long bytes = (long) entry.getValue().data().length * Float.BYTES;
+            long bytes = (long) entry.getValue().data().length * entry.getValue().dtype().bytes;
             com.google.gson.JsonArray range = new com.google.gson.JsonArray();
             range.add(offset);
             range.add(offset + bytes);
@@ -76,8 +94,14 @@ public final class Safetensors {
             out.write(length.array());
             out.write(headerBytes);
             for (Tensor t : tensors.values()) {
-                ByteBuffer data = ByteBuffer.allocate(t.data().length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                data.asFloatBuffer().put(t.data());
+                ByteBuffer data = ByteBuffer.allocate(t.data().length * t.dtype().bytes).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : t.data()) {
+                    if (t.dtype() == DType.F32) {
+                        data.putFloat(v);
+                    } else {
+                        data.putLong((long) v);
+                    }
+                }
                 out.write(data.array());
             }
         });
@@ -124,9 +148,12 @@ public final class Safetensors {
             throws IOException {
         try {
             JsonObject t = element.getAsJsonObject();
-            String dtype = t.get("dtype").getAsString();
-            if (!dtype.equals("F32")) {
-                throw corrupt(file, "tensor " + name + " has dtype " + dtype + "; only F32 is supported");
+            String dtypeName = t.get("dtype").getAsString();
+            DType dtype;
+            try {
+                dtype = DType.valueOf(dtypeName);
+            } catch (IllegalArgumentException e) {
+                throw corrupt(file, "tensor " + name + " has dtype " + dtypeName + "; only F32 and I64 are supported");
             }
             int[] shape = new int[t.getAsJsonArray("shape").size()];
             long count = 1;
@@ -136,14 +163,16 @@ public final class Safetensors {
             }
             long begin = t.getAsJsonArray("data_offsets").get(0).getAsLong();
             long end = t.getAsJsonArray("data_offsets").get(1).getAsLong();
-            if (begin < 0 || end - begin != count * Float.BYTES || dataStart + end > buf.capacity()) {
+            if (begin < 0 || end - begin != count * dtype.bytes || dataStart + end > buf.capacity()) {
                 throw corrupt(file, "tensor " + name + " byte range [" + begin + ", " + end
                         + ") does not match its shape " + Arrays.toString(shape) + " or the file size");
             }
             float[] data = new float[(int) count];
-            buf.slice((int) (dataStart + begin), (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN)
-                    .asFloatBuffer().get(data);
-            return new Tensor(shape, data);
+            ByteBuffer bytes = buf.slice((int) (dataStart + begin), (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < data.length; i++) {
+                data[i] = dtype == DType.F32 ? bytes.getFloat() : bytes.getLong();
+            }
+            return new Tensor(dtype, shape, data);
         } catch (RuntimeException e) {
             throw corrupt(file, "tensor " + name + " has a malformed entry (" + e + ")");
         }

@@ -30,9 +30,24 @@ public final class Sgd implements AutoCloseable {
         backend.sgdStep(parameters.values(), parameters.grads(), velocity, lr, momentum, weightDecay);
     }
 
-    /** The momentum buffer (null without momentum), for checkpoints. */
-    public Buffer velocity() {
-        return velocity;
+    /** A host copy of the momentum buffer (empty without momentum), for checkpoints. */
+    public float[] momentumToHost() {
+        float[] host = new float[velocity == null ? 0 : velocity.length()];
+        if (velocity != null) {
+            backend.read(velocity, host);
+        }
+        return host;
+    }
+
+    /** Restores the momentum buffer from a checkpoint; its length must match the parameters. */
+    public void momentumFromHost(float[] host) {
+        int expected = velocity == null ? 0 : velocity.length();
+        if (host.length != expected) {
+            throw new IllegalArgumentException("momentum buffer holds " + host.length + " values, the model needs " + expected);
+        }
+        if (velocity != null) {
+            backend.write(velocity, host);
+        }
     }
 
     @Override

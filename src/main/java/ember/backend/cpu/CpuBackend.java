@@ -72,10 +72,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void write(Buffer dst, float[] src) {
         CpuBuffer d = CpuBuffer.of(dst);
-        if (src.length != d.length()) {
+        if (src.length < d.length()) {
             throw new IllegalArgumentException("write: " + src.length + " values into a buffer of " + d.length());
         }
-        System.arraycopy(src, 0, d.data, d.offset(), src.length);
+        System.arraycopy(src, 0, d.data, d.offset(), d.length());
     }
 
     @Override

@@ -82,10 +82,10 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void write(Buffer dst, float[] src) {
         RefBuffer d = ref(dst);
-        if (src.length != d.length()) {
+        if (src.length < d.length()) {
             throw new IllegalArgumentException("write: " + src.length + " values into a buffer of " + d.length());
         }
-        for (int i = 0; i < src.length; i++) {
+        for (int i = 0; i < d.length(); i++) {
             d.set(i, src[i]);
         }
     }

@@ -1,0 +1,164 @@
+package ember.cli;
+
+import ember.backend.Backends;
+import ember.data.BatchLoader;
+import ember.data.Cifar10;
+import ember.data.Cifar10Data;
+import ember.exp2.Checkpoint;
+import ember.exp2.EpochResult;
+import ember.exp2.Exp2Report;
+import ember.exp2.Exp2Trainer;
+import ember.exp2.Schedule;
+import ember.nn.ResNet;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** exp2: ResNet20 on CIFAR-10 with the lab's recipe; per-epoch log, checkpoints, figure, final weights. */
+@Command(name = "exp2", mixinStandardHelpOptions = true,
+        description = "Train ResNet20 on CIFAR-10 (train split only), test after every epoch; writes "
+                + "checkpoints/epoch-NN.safetensors, final.safetensors, exp2.csv and exp2.png.")
+final class Exp2Command implements Callable<Integer> {
+    @Option(names = "--data", paramLabel = "PATH", description = "CIFAR-10: a folder or .tar.gz, binary or "
+            + "image folders (see data/README.md). Default: ${DEFAULT-VALUE}")
+    Path data = Path.of("data");
+
+    @Option(names = "--device", description = "Backend: " + Backends.DEVICES + ". Default: ${DEFAULT-VALUE}")
+    String device = "auto";
+
+    @Option(names = "--epochs", description = "Epochs of the lab's schedule (LR 0.1 for the first half, "
+            + "0.01 after). Default: ${DEFAULT-VALUE}")
+    int epochs = 10;
+
+    @Option(names = "--schedule", paramLabel = "LRxN[,LRxN...]",
+            description = "Explicit schedule instead of --epochs, e.g. 0.1x5,0.01x5 or 0.01x5 after --init.")
+    String schedule;
+
+    @Option(names = "--batch", description = "Images per step. Default: ${DEFAULT-VALUE}")
+    int batch = 128;
+
+    @Option(names = "--seed", description = "Seed for initial weights, shuffling and augmentation. Default: ${DEFAULT-VALUE}")
+    long seed = 0;
+
+    @Option(names = "--out", description = "Output folder. Default: ${DEFAULT-VALUE}")
+    Path out = Path.of("runs", "exp2");
+
+    @Option(names = "--init", paramLabel = "WEIGHTS", description = "Start from these weights (final.safetensors, "
+            + "a checkpoint, or a PyTorch state dict saved as safetensors); fresh optimizer, epoch 1.")
+    Path init;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue a run exactly where this "
+            + "checkpoint left it (weights, BN statistics, momentum, epoch, schedule, seed).")
+    Path resume;
+
+    @Option(names = "--eval-only", description = "Only print the test accuracy of --init weights.")
+    boolean evalOnly;
+
+    @Option(names = "--train-images", paramLabel = "N", description = "Train on a fixed random subset of N "
+            + "training images (quick runs); default: all.")
+    Integer trainImages;
+
+    @Option(names = "--test-images", paramLabel = "N", description = "Test on a fixed random subset of N test images.")
+    Integer testImages;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter log = spec.commandLine().getOut();
+        if (init != null && resume != null) {
+            throw new IllegalArgumentException("--init and --resume exclude each other: --resume restores a whole run");
+        }
+        if (evalOnly && init == null) {
+            throw new IllegalArgumentException("--eval-only needs --init WEIGHTS");
+        }
+        ResNet.Config config = ResNet.Config.resnet20();
+        Checkpoint.Contents restored = null;
+        Schedule plan = schedule != null ? Schedule.parse(schedule) : Schedule.lab(epochs);
+        List<EpochResult> history = new ArrayList<>();
+        int done = 0;
+        if (resume != null) {
+            restored = Checkpoint.read(resume, config);
+            Checkpoint.Progress progress = restored.progress();
+            if (progress == null || restored.momentum() == null) {
+                throw new IllegalArgumentException(resume + " holds weights but no training state; start from it with --init");
+            }
+            done = progress.epochsDone();
+            plan = schedule != null ? plan : progress.schedule();
+            seed = progress.seed();
+            batch = progress.batch();
+            history.addAll(progress.history());
+            if (done >= plan.epochs()) {
+                throw new IllegalArgumentException(resume + " has done " + done + " epochs, the schedule " + plan
+                        + " has " + plan.epochs() + "; give a longer --schedule to train on");
+            }
+        } else if (init != null) {
+            restored = Checkpoint.read(init, config);
+        }
+
+        Cifar10Data dataset = Cifar10.load(data);
+        log.println("data: " + dataset.summary());
+        var train = trainImages == null ? dataset.train() : dataset.train().sample(trainImages, seed);
+        var test = testImages == null ? dataset.test() : dataset.test().sample(testImages, seed);
+
+        try (Backends.Choice choice = Backends.open(device);
+             Exp2Trainer trainer = new Exp2Trainer(choice.backend(), config, batch, seed);
+             BatchLoader trainLoader = new BatchLoader(train, BatchLoader.Options.training(batch, seed));
+             BatchLoader testLoader = new BatchLoader(test, BatchLoader.Options.evaluation(batch))) {
+            log.println(choice.summary());
+            if (restored != null) {
+                Checkpoint.restoreWeights(restored, trainer.model());
+                if (resume != null) {
+                    trainer.optimizer().momentumFromHost(restored.momentum());
+                }
+                log.println("loaded " + (resume != null ? resume + " (after epoch " + done + ")" : init));
+            }
+            if (evalOnly) {
+                Exp2Trainer.Evaluation e = trainer.evaluate(testLoader);
+                log.printf(Locale.ROOT, "test accuracy %.2f%% (loss %.4f) on %d images, %.1f s%n",
+                        100 * e.accuracy(), e.loss(), e.images(), e.seconds());
+                return 0;
+            }
+            log.printf(Locale.ROOT, "exp2: ResNet20 (%d parameters), schedule %s, batch %d, seed %d, %d train / %d test images%n",
+                    trainer.model().parameters().count(), plan, batch, seed, train.size(), test.size());
+            log.flush();
+            long steps = (long) done * trainLoader.batchesPerEpoch();
+            for (int epoch = done + 1; epoch <= plan.epochs(); epoch++) {
+                float lr = plan.lr(epoch);
+                Exp2Trainer.TrainResult result;
+                try (Progress progress = new Progress("epoch " + epoch + "/" + plan.epochs(), trainLoader.batchesPerEpoch())) {
+                    result = trainer.trainEpoch(epoch, lr, trainLoader, progress);
+                } catch (Exp2Trainer.DivergedException e) {
+                    spec.commandLine().getErr().println("ember: " + e.getMessage()
+                            + (epoch > 1 ? "; the checkpoint of epoch " + (epoch - 1) + " is kept" : ""));
+                    return Main.EXIT_DIVERGED;
+                }
+                steps += result.steps();
+                EpochResult epochResult = new EpochResult(epoch, lr, result, trainer.evaluate(testLoader));
+                history.add(epochResult);
+                log.println(epochResult.line(plan.epochs()));
+                log.flush();
+                Checkpoint.Progress progress = new Checkpoint.Progress(epoch, plan, batch, seed, history);
+                Checkpoint.saveCheckpoint(out.resolve("checkpoints").resolve(String.format(Locale.ROOT, "epoch-%02d.safetensors", epoch)),
+                        trainer.model(), trainer.optimizer().momentumToHost(), progress, steps);
+                Exp2Report.writeCsv(out.resolve("exp2.csv"), history);
+                Exp2Report.writeFigure(out.resolve("exp2.png"), "ResNet20 / CIFAR-10", history);
+            }
+            Checkpoint.saveWeights(out.resolve("final.safetensors"), trainer.model(), steps);
+            EpochResult last = history.getLast();
+            log.printf(Locale.ROOT, "exp2: final test accuracy %.2f%% (best %.2f%%), %.0f s training on %s -> %s%n",
+                    100 * last.test().accuracy(), 100 * history.stream().mapToDouble(e -> e.test().accuracy()).max().orElse(0),
+                    history.stream().mapToDouble(e -> e.train().seconds()).sum(), choice.backend().name(),
+                    out.resolve("{final.safetensors, exp2.csv, exp2.png, checkpoints/}"));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,122 @@
+package ember.exp2;
+
+import ember.io.Safetensors;
+import ember.io.Safetensors.DType;
+import ember.nn.ParamSpec;
+import ember.nn.ResNet;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * exp2's files, all safetensors with the reference's state-dict names:
+ * <ul>
+ * <li>weights (final.safetensors): parameters, BN running statistics and num_batches_tracked,
+ *     so torch's load_state_dict takes it as is;</li>
+ * <li>checkpoints: the same plus the momentum buffer and, in the metadata, the epochs done,
+ *     schedule, batch and seed, which is everything a resumed run needs to continue exactly
+ *     (the loader's shuffling and augmentation are functions of seed and epoch).</li>
+ * </ul>
+ */
+public final class Checkpoint {
+    static final String MOMENTUM = "optimizer.momentum";
+    static final String EPOCHS_DONE = "ember.exp2.epochs_done";
+    static final String SCHEDULE = "ember.exp2.schedule";
+    static final String BATCH = "ember.exp2.batch";
+    static final String SEED = "ember.exp2.seed";
+    static final String HISTORY = "ember.exp2.history";
+
+    /** What training state a file holds; momentum and progress are absent from plain weights. */
+    public record Contents(Map<String, float[]> parameters, Map<String, float[]> state, float[] momentum,
+                           Progress progress) {}
+
+    /** Where a run stood: epochs done of its schedule, its batch size and seed, and the epochs' results. */
+    public record Progress(int epochsDone, Schedule schedule, int batch, long seed, List<EpochResult> history) {
+        public Progress {
+            history = List.copyOf(history);
+        }
+    }
+
+    private Checkpoint() {}
+
+    public static void saveWeights(Path file, ResNet model, long stepsDone) throws IOException {
+        Safetensors.write(file, tensors(model, stepsDone), Map.of("format", "pt"));
+    }
+
+    public static void saveCheckpoint(Path file, ResNet model, float[] momentum, Progress progress, long stepsDone)
+            throws IOException {
+        Map<String, Safetensors.Tensor> tensors = tensors(model, stepsDone);
+        tensors.put(MOMENTUM, new Safetensors.Tensor(new int[] {momentum.length}, momentum));
+        Safetensors.write(file, tensors, Map.of("format", "pt",
+                EPOCHS_DONE, Integer.toString(progress.epochsDone()), SCHEDULE, progress.schedule().toString(),
+                BATCH, Integer.toString(progress.batch()), SEED, Long.toString(progress.seed()),
+                HISTORY, String.join("\n", progress.history().stream().map(EpochResult::csv).toList())));
+    }
+
+    private static Map<String, Safetensors.Tensor> tensors(ResNet model, long stepsDone) {
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        Map<String, float[]> params = model.parameters().toHost();
+        for (ParamSpec spec : model.config().paramSpecs()) {
+            tensors.put(spec.name(), new Safetensors.Tensor(spec.shape(), params.get(spec.name())));
+        }
+        Map<String, float[]> state = model.state().toHost();
+        for (ParamSpec spec : model.config().stateSpecs()) {
+            tensors.put(spec.name(), new Safetensors.Tensor(spec.shape(), state.get(spec.name())));
+            if (spec.name().endsWith(".running_var")) {
+                String counter = spec.name().replace(".running_var", ".num_batches_tracked");
+                tensors.put(counter, new Safetensors.Tensor(DType.I64, new int[] {}, new float[] {stepsDone}));
+            }
+        }
+        return tensors;
+    }
+
+    /**
+     * Reads weights or a checkpoint for {@code config}; every tensor the model needs must be
+     * present with its shape, or the IOException names the file and the tensor.
+     */
+    public static Contents read(Path file, ResNet.Config config) throws IOException {
+        Safetensors.Contents contents = Safetensors.read(file);
+        Map<String, float[]> params = pick(file, contents, config.paramSpecs());
+        Map<String, float[]> state = pick(file, contents, config.stateSpecs());
+        Safetensors.Tensor momentum = contents.tensors().get(MOMENTUM);
+        Progress progress = null;
+        if (contents.metadata().containsKey(EPOCHS_DONE)) {
+            try {
+                progress = new Progress(Integer.parseInt(contents.metadata().get(EPOCHS_DONE)),
+                        Schedule.parse(contents.metadata().get(SCHEDULE)),
+                        Integer.parseInt(contents.metadata().get(BATCH)), Long.parseLong(contents.metadata().get(SEED)),
+                        contents.metadata().getOrDefault(HISTORY, "").lines().map(EpochResult::parseCsv).toList());
+            } catch (RuntimeException e) {
+                throw new IOException(file + ": checkpoint metadata is unreadable (" + e.getMessage() + ")");
+            }
+        }
+        return new Contents(params, state, momentum == null ? null : momentum.data(), progress);
+    }
+
+    private static Map<String, float[]> pick(Path file, Safetensors.Contents contents, List<ParamSpec> specs)
+            throws IOException {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (ParamSpec spec : specs) {
+            Safetensors.Tensor t = contents.tensors().get(spec.name());
+            if (t == null) {
+                throw new IOException(file + ": tensor " + spec.name() + " is missing; not a ResNet20 checkpoint?");
+            }
+            if (!Arrays.equals(t.shape(), spec.shape()) || t.dtype() != DType.F32) {
+                throw new IOException(file + ": tensor " + spec.name() + " is " + t.dtype() + Arrays.toString(t.shape())
+                        + ", the model needs F32" + Arrays.toString(spec.shape()));
+            }
+            out.put(spec.name(), t.data());
+        }
+        return out;
+    }
+
+    /** Copies the weights and BN statistics of {@code contents} into the model. */
+    public static void restoreWeights(Contents contents, ResNet model) {
+        model.parameters().fromHost(contents.parameters());
+        model.state().fromHost(contents.state());
+    }
+
+}

@@ -63,8 +63,11 @@ final class CudaLibraries {
             }
             try (DirectoryStream<Path> pythons = Files.newDirectoryStream(lib, "python3*")) {
                 for (Path python : pythons) {
-                    sites.add(python.resolve("site-packages"));
-                    sites.add(python.resolve("dist-packages"));
+                    for (String kind : List.of("site-packages", "dist-packages")) {
+                        if (Files.isDirectory(python.resolve(kind))) {
+                            sites.add(python.resolve(kind));
+                        }
+                    }
                 }
             } catch (IOException unreadable) {
                 // A folder we may not list holds nothing we can load either.

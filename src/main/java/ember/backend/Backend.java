@@ -17,6 +17,9 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled buffer of {@code length} floats, owned by the caller. */
     Buffer allocate(int length);
 
+    /** How many buffers {@link #allocate} has made so far: a steady-state training step adds none. */
+    long allocations();
+
     /** Copies {@code src} (exactly {@code dst.length()} values) into {@code dst}. */
     void write(Buffer dst, float[] src);
 
@@ -66,6 +69,49 @@ public interface Backend extends AutoCloseable {
 
     /** out[i, :] = table[indices[i], :] for rows of {@code width}; indices hold exact integers. */
     void gatherRows(Buffer table, Buffer indices, Buffer out, int width);
+
+    /** y = a + b elementwise; y may be a or b. */
+    void add(Buffer a, Buffer b, Buffer y);
+
+    /** y = conv(x, w) over NCHW tensors, no bias; y is overwritten. */
+    void conv2d(ConvShape shape, Buffer x, Buffer w, Buffer y);
+
+    /** dx = ∂(Σ dy·conv(x, w))/∂x; dx is overwritten. */
+    void conv2dBackwardData(ConvShape shape, Buffer dy, Buffer w, Buffer dx);
+
+    /** dw += ∂(Σ dy·conv(x, w))/∂w: accumulates, like every parameter gradient. */
+    void conv2dBackwardFilter(ConvShape shape, Buffer x, Buffer dy, Buffer dw);
+
+    /**
+     * Batch normalisation in training mode, per channel over batch and pixels:
+     * y = (x − mean)/√(var + eps)·gamma + beta with the batch's biased variance. Saves mean and
+     * 1/√(var + eps) for the backward pass and updates the running statistics as PyTorch does:
+     * running = (1 − momentum)·running + momentum·batch statistic, with the unbiased variance.
+     */
+    void batchNormTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                           Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                           float momentum, float eps);
+
+    /** y = (x − runningMean)/√(runningVar + eps)·gamma + beta. */
+    void batchNormInference(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                            Buffer runningMean, Buffer runningVar, float eps);
+
+    /** Backward of {@link #batchNormTraining}: dx is overwritten, dgamma and dbeta accumulate. */
+    void batchNormBackward(ChannelShape shape, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
+                           Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta);
+
+    /** y[n, c] = mean over pixels of x[n, c, :]. */
+    void globalAvgPool(ChannelShape shape, Buffer x, Buffer y);
+
+    /** dx[n, c, p] = dy[n, c] / pixels. */
+    void globalAvgPoolBackward(ChannelShape shape, Buffer dy, Buffer dx);
+
+    /**
+     * Softmax cross-entropy of logits [batch, classes] against integer labels, mean over the
+     * batch, fused with its gradient: dlogits = (softmax − onehot)/batch. Writes the mean loss
+     * to stats[0] and the number of rows whose largest logit is the label's to stats[1].
+     */
+    void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats);
 
     /** Frees what the backend holds (threads, handles). Buffers must be closed by their owners. */
     @Override

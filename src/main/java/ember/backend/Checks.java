@@ -32,4 +32,19 @@ public final class Checks {
         atLeast("gemm", "B", b, (long) k * n);
         atLeast("gemm", "C", c, (long) m * n);
     }
+
+    public static void conv(ConvShape s, Buffer x, Buffer w, Buffer y) {
+        atLeast("conv2d", "x", x, s.inputSize());
+        atLeast("conv2d", "w", w, s.weightSize());
+        atLeast("conv2d", "y", y, s.outputSize());
+    }
+
+    /** The first two buffers hold the whole tensor, the rest one value per channel. */
+    public static void channels(String op, ChannelShape s, Buffer x, Buffer y, Buffer... perChannel) {
+        atLeast(op, "x", x, s.size());
+        atLeast(op, "y", y, s.size());
+        for (Buffer b : perChannel) {
+            atLeast(op, "per-channel buffer", b, s.channels());
+        }
+    }
 }

@@ -2,7 +2,7 @@ package ember.nn;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -17,65 +17,51 @@ public final class Parameters implements AutoCloseable {
     public record Param(ParamSpec spec, Buffer value, Buffer grad) {}
 
     private final Backend backend;
-    private final Buffer values;
-    private final Buffer grads;
-    private final Map<String, Param> byName = new LinkedHashMap<>();
+    private final NamedTensors values;
+    private final NamedTensors grads;
 
     public Parameters(Backend backend, List<ParamSpec> specs) {
         this.backend = backend;
-        int total = 0;
-        for (ParamSpec spec : specs) {
-            total = Math.addExact(total, spec.size());
-        }
-        this.values = backend.allocate(total);
-        this.grads = backend.allocate(total);
-        int offset = 0;
-        for (ParamSpec spec : specs) {
-            Param p = new Param(spec, values.slice(offset, spec.size()), grads.slice(offset, spec.size()));
-            if (byName.put(spec.name(), p) != null) {
-                throw new IllegalArgumentException("duplicate parameter name " + spec.name());
-            }
-            offset += spec.size();
-        }
+        this.values = new NamedTensors(backend, specs);
+        this.grads = new NamedTensors(backend, specs);
     }
 
     public Param get(String name) {
-        Param p = byName.get(name);
-        if (p == null) {
-            throw new IllegalArgumentException("no parameter named " + name + "; have " + byName.keySet());
-        }
-        return p;
+        return new Param(values.spec(name), values.get(name), grads.get(name));
     }
 
     public List<Param> all() {
-        return List.copyOf(byName.values());
+        List<Param> out = new ArrayList<>();
+        for (ParamSpec spec : values.specs()) {
+            out.add(new Param(spec, values.get(spec.name()), grads.get(spec.name())));
+        }
+        return out;
     }
 
     public Buffer values() {
-        return values;
+        return values.all();
     }
 
     public Buffer grads() {
-        return grads;
+        return grads.all();
     }
 
     public int count() {
-        return values.length();
+        return values.all().length();
     }
 
     public void zeroGrads() {
-        backend.fill(grads, 0f);
+        backend.fill(grads.all(), 0f);
     }
 
     /** Host copies of every tensor, by name, in declaration order. */
     public Map<String, float[]> toHost() {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        for (Param p : byName.values()) {
-            float[] data = new float[p.spec().size()];
-            backend.read(p.value(), data);
-            out.put(p.spec().name(), data);
-        }
-        return out;
+        return values.toHost();
+    }
+
+    /** Writes every tensor's values from host arrays; names and sizes must match. */
+    public void fromHost(Map<String, float[]> host) {
+        values.fromHost(host);
     }
 
     @Override

@@ -37,9 +37,9 @@ final class BlasGemm implements Gemm {
 
     /**
      * The BLAS named by {@value #PROPERTY} / {@value #ENV} (an error if it cannot be used),
-     * else the first of {@link #KNOWN_NAMES} that loads and exports cblas_sgemm, else empty.
+     * else the first of {@code names} that loads and exports cblas_sgemm, else empty.
      */
-    static Optional<BlasGemm> find() {
+    static Optional<BlasGemm> find(List<String> names) {
         String explicit = System.getProperty(PROPERTY, System.getenv(ENV));
         if (explicit != null && !explicit.isBlank()) {
             if (!Files.isRegularFile(Path.of(explicit))) {
@@ -49,7 +49,7 @@ final class BlasGemm implements Gemm {
             return Optional.of(load(explicit).orElseThrow(() -> new IllegalStateException(
                     "BLAS library " + explicit + " does not load or has no cblas_sgemm")));
         }
-        for (String name : KNOWN_NAMES) {
+        for (String name : names) {
             Optional<BlasGemm> found = load(name);
             if (found.isPresent()) {
                 return found;
@@ -66,6 +66,15 @@ final class BlasGemm implements Gemm {
         } catch (IllegalArgumentException notLoadable) {
             return Optional.empty();
         }
+        // ember splits work across images itself; BLAS threads on top would oversubscribe the cores.
+        lookup.find("openblas_set_num_threads").ifPresent(setThreads -> {
+            try {
+                Linker.nativeLinker().downcallHandle(setThreads, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT))
+                        .invokeExact(1);
+            } catch (Throwable t) {
+                throw new IllegalStateException("openblas_set_num_threads failed in " + name, t);
+            }
+        });
         return lookup.find("cblas_sgemm").map(address -> {
             var i = ValueLayout.JAVA_INT;
             var f = ValueLayout.JAVA_FLOAT;
@@ -79,7 +88,7 @@ final class BlasGemm implements Gemm {
 
     @Override
     public String describe() {
-        return "BLAS " + library;
+        return "BLAS " + library + ", one thread per call";
     }
 
     @Override

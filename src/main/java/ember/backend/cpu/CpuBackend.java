@@ -2,7 +2,10 @@ package ember.backend.cpu;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
+import ember.backend.ChannelShape;
 import ember.backend.Checks;
+import ember.backend.ConvShape;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fast CPU backend: float32 on the Java heap, elementwise ops split over a private
@@ -15,29 +18,39 @@ public final class CpuBackend implements Backend {
     private final Parallel parallel;
     private final Gemm gemm;
     private final String gemmNote;
+    private final Scratch scratch;
 
-    private CpuBackend(int threads, boolean useBlas) {
+    /** blasNames: libraries to try, or empty to use Java loops without looking. */
+    CpuBackend(int threads, java.util.List<String> blasNames) {
         this.parallel = new Parallel(threads);
-        Gemm blas = useBlas ? BlasGemm.find().orElse(null) : null;
+        this.scratch = new Scratch(threads);
+        Gemm blas = blasNames.isEmpty() ? null : BlasGemm.find(blasNames).orElse(null);
         this.gemm = blas != null ? blas : new JavaGemm(parallel);
-        this.gemmNote = blas != null ? "" : useBlas
-                ? " (no CBLAS library found: tried " + String.join(", ", BlasGemm.KNOWN_NAMES)
-                  + "; install libopenblas0 or set " + BlasGemm.ENV + " for faster GEMM)"
-                : " (BLAS disabled)";
+        this.gemmNote = blas != null ? "" : blasNames.isEmpty()
+                ? " (BLAS not requested)"
+                : " (no CBLAS library found: tried " + String.join(", ", blasNames)
+                  + "; install libopenblas0 or set " + BlasGemm.ENV + " for faster GEMM)";
     }
 
     /** GEMM through the first CBLAS found, else Java loops (said in {@link #description()}). */
     public static CpuBackend withBlasIfPresent(int threads) {
-        return new CpuBackend(threads, true);
+        return new CpuBackend(threads, BlasGemm.KNOWN_NAMES);
     }
 
     /** GEMM in Java loops only, whatever is installed. */
     public static CpuBackend javaOnly(int threads) {
-        return new CpuBackend(threads, false);
+        return new CpuBackend(threads, java.util.List.of());
     }
 
     public boolean usesBlas() {
         return gemm instanceof BlasGemm;
+    }
+
+    private final AtomicLong allocations = new AtomicLong();
+
+    @Override
+    public long allocations() {
+        return allocations.get();
     }
 
     @Override
@@ -52,6 +65,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Buffer allocate(int length) {
+        allocations.incrementAndGet();
         return new CpuBuffer(length);
     }
 
@@ -228,6 +242,248 @@ public final class CpuBackend implements Backend {
             }
             System.arraycopy(t.data, t.offset() + row * width, o.data, o.offset() + i * width, width);
         }
+    }
+
+    @Override
+    public void add(Buffer a, Buffer b, Buffer y) {
+        Checks.sameLength("add", a, b);
+        Checks.sameLength("add", a, y);
+        float[] ad = CpuBuffer.of(a).data, bd = CpuBuffer.of(b).data, yd = CpuBuffer.of(y).data;
+        int ao = CpuBuffer.of(a).offset(), bo = CpuBuffer.of(b).offset(), yo = CpuBuffer.of(y).offset();
+        parallel.range(a.length(), ELEMENTWISE_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                yd[yo + i] = ad[ao + i] + bd[bo + i];
+            }
+        });
+    }
+
+    // Convolutions: one image at a time, unfolded into a patch matrix that stays in cache,
+    // multiplied by one single-threaded GEMM; the images are split across the workers.
+
+    @Override
+    public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
+        Checks.conv(s, x, w, y);
+        CpuBuffer cx = CpuBuffer.of(x), cw = CpuBuffer.of(w), cy = CpuBuffer.of(y);
+        int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
+        parallel.perWorker(s.batch(), (worker, from, to) -> {
+            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
+            for (int n = from; n < to; n++) {
+                Im2col.unfold(s, cx.data, cx.offset() + n * inImage, col);
+                gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
+                        col, 0, 0f, cy.data, cy.offset() + n * s.outChannels() * cols);
+            }
+        });
+    }
+
+    @Override
+    public void conv2dBackwardData(ConvShape s, Buffer dy, Buffer w, Buffer dx) {
+        Checks.conv(s, dx, w, dy);
+        CpuBuffer cdy = CpuBuffer.of(dy), cw = CpuBuffer.of(w), cdx = CpuBuffer.of(dx);
+        int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
+        parallel.perWorker(s.batch(), (worker, from, to) -> {
+            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
+            for (int n = from; n < to; n++) {
+                gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, cw.data, cw.offset(),
+                        cdy.data, cdy.offset() + n * s.outChannels() * cols, 0f, col, 0);
+                Im2col.fold(s, col, cdx.data, cdx.offset() + n * inImage);
+            }
+        });
+    }
+
+    @Override
+    public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
+        Checks.conv(s, x, dw, dy);
+        CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
+        int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
+        int workers = Math.min(parallel.threads(), s.batch());
+        // Each worker sums its images into its own partial dW; the partials are added at the end.
+        parallel.perWorker(s.batch(), (worker, from, to) -> {
+            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
+            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, s.weightSize());
+            java.util.Arrays.fill(partial, 0, s.weightSize(), 0f);
+            for (int n = from; n < to; n++) {
+                Im2col.unfold(s, cx.data, cx.offset() + n * inImage, col);
+                gemm.sgemm(false, true, s.outChannels(), s.patchSize(), cols, 1f,
+                        cdy.data, cdy.offset() + n * s.outChannels() * cols, col, 0, 1f, partial, 0);
+            }
+        });
+        for (int worker = 0; worker < workers; worker++) {
+            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, s.weightSize());
+            for (int i = 0; i < s.weightSize(); i++) {
+                cdw.data[cdw.offset() + i] += partial[i];
+            }
+        }
+    }
+
+    // Batch normalisation: channels are independent, so they are split across threads.
+
+    @Override
+    public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                                  Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                                  float momentum, float eps) {
+        Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
+        CpuBuffer cx = CpuBuffer.of(x), cy = CpuBuffer.of(y), g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta);
+        CpuBuffer rm = CpuBuffer.of(runningMean), rv = CpuBuffer.of(runningVar);
+        CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
+        int m = s.perChannel(), pixels = s.pixels();
+        parallel.range(s.channels(), 1, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                double sum = 0;
+                for (int n = 0; n < s.batch(); n++) {
+                    int base = cx.offset() + (n * s.channels() + c) * pixels;
+                    for (int p = 0; p < pixels; p++) {
+                        sum += cx.data[base + p];
+                    }
+                }
+                double mean = sum / m;
+                double squares = 0;
+                for (int n = 0; n < s.batch(); n++) {
+                    int base = cx.offset() + (n * s.channels() + c) * pixels;
+                    for (int p = 0; p < pixels; p++) {
+                        double d = cx.data[base + p] - mean;
+                        squares += d * d;
+                    }
+                }
+                double invStd = 1 / Math.sqrt(squares / m + eps);
+                float scale = (float) (invStd * g.data[g.offset() + c]);
+                float shift = (float) (b.data[b.offset() + c] - mean * invStd * g.data[g.offset() + c]);
+                for (int n = 0; n < s.batch(); n++) {
+                    int in = cx.offset() + (n * s.channels() + c) * pixels;
+                    int out = cy.offset() + (n * s.channels() + c) * pixels;
+                    for (int p = 0; p < pixels; p++) {
+                        cy.data[out + p] = cx.data[in + p] * scale + shift;
+                    }
+                }
+                double unbiased = m > 1 ? squares / (m - 1) : squares / m;
+                rm.data[rm.offset() + c] = (float) ((1 - momentum) * rm.data[rm.offset() + c] + momentum * mean);
+                rv.data[rv.offset() + c] = (float) ((1 - momentum) * rv.data[rv.offset() + c] + momentum * unbiased);
+                sm.data[sm.offset() + c] = (float) mean;
+                si.data[si.offset() + c] = (float) invStd;
+            }
+        });
+    }
+
+    @Override
+    public void batchNormInference(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                                   Buffer runningMean, Buffer runningVar, float eps) {
+        Checks.channels("batchNormInference", s, x, y, gamma, beta, runningMean, runningVar);
+        CpuBuffer cx = CpuBuffer.of(x), cy = CpuBuffer.of(y), g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta);
+        CpuBuffer rm = CpuBuffer.of(runningMean), rv = CpuBuffer.of(runningVar);
+        int pixels = s.pixels();
+        parallel.range(s.channels(), 1, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                double invStd = 1 / Math.sqrt(rv.data[rv.offset() + c] + eps);
+                float scale = (float) (invStd * g.data[g.offset() + c]);
+                float shift = (float) (b.data[b.offset() + c] - rm.data[rm.offset() + c] * invStd * g.data[g.offset() + c]);
+                for (int n = 0; n < s.batch(); n++) {
+                    int in = cx.offset() + (n * s.channels() + c) * pixels;
+                    int out = cy.offset() + (n * s.channels() + c) * pixels;
+                    for (int p = 0; p < pixels; p++) {
+                        cy.data[out + p] = cx.data[in + p] * scale + shift;
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
+                                  Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+        CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdx = CpuBuffer.of(dx), g = CpuBuffer.of(gamma);
+        CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
+        CpuBuffer dg = CpuBuffer.of(dgamma), db = CpuBuffer.of(dbeta);
+        int m = s.perChannel(), pixels = s.pixels();
+        parallel.range(s.channels(), 1, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                float mean = sm.data[sm.offset() + c], invStd = si.data[si.offset() + c];
+                double sumDy = 0, sumDyXhat = 0;
+                for (int n = 0; n < s.batch(); n++) {
+                    int base = (n * s.channels() + c) * pixels;
+                    for (int p = 0; p < pixels; p++) {
+                        float d = cdy.data[cdy.offset() + base + p];
+                        sumDy += d;
+                        sumDyXhat += d * (cx.data[cx.offset() + base + p] - mean) * invStd;
+                    }
+                }
+                float scale = g.data[g.offset() + c] * invStd;
+                float meanDy = (float) (sumDy / m), meanDyXhat = (float) (sumDyXhat / m);
+                for (int n = 0; n < s.batch(); n++) {
+                    int base = (n * s.channels() + c) * pixels;
+                    for (int p = 0; p < pixels; p++) {
+                        float xhat = (cx.data[cx.offset() + base + p] - mean) * invStd;
+                        cdx.data[cdx.offset() + base + p] = scale * (cdy.data[cdy.offset() + base + p] - meanDy - xhat * meanDyXhat);
+                    }
+                }
+                dg.data[dg.offset() + c] += (float) sumDyXhat;
+                db.data[db.offset() + c] += (float) sumDy;
+            }
+        });
+    }
+
+    @Override
+    public void globalAvgPool(ChannelShape s, Buffer x, Buffer y) {
+        Checks.atLeast("globalAvgPool", "x", x, s.size());
+        Checks.atLeast("globalAvgPool", "y", y, (long) s.batch() * s.channels());
+        CpuBuffer cx = CpuBuffer.of(x), cy = CpuBuffer.of(y);
+        for (int plane = 0; plane < s.batch() * s.channels(); plane++) {
+            double sum = 0;
+            int base = cx.offset() + plane * s.pixels();
+            for (int p = 0; p < s.pixels(); p++) {
+                sum += cx.data[base + p];
+            }
+            cy.data[cy.offset() + plane] = (float) (sum / s.pixels());
+        }
+    }
+
+    @Override
+    public void globalAvgPoolBackward(ChannelShape s, Buffer dy, Buffer dx) {
+        Checks.atLeast("globalAvgPoolBackward", "dy", dy, (long) s.batch() * s.channels());
+        Checks.atLeast("globalAvgPoolBackward", "dx", dx, s.size());
+        CpuBuffer cdy = CpuBuffer.of(dy), cdx = CpuBuffer.of(dx);
+        for (int plane = 0; plane < s.batch() * s.channels(); plane++) {
+            int base = cdx.offset() + plane * s.pixels();
+            java.util.Arrays.fill(cdx.data, base, base + s.pixels(), cdy.data[cdy.offset() + plane] / s.pixels());
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
+        Checks.atLeast("softmaxCrossEntropy", "logits", logits, (long) batch * classes);
+        Checks.atLeast("softmaxCrossEntropy", "labels", labels, batch);
+        Checks.atLeast("softmaxCrossEntropy", "dlogits", dlogits, (long) batch * classes);
+        Checks.atLeast("softmaxCrossEntropy", "stats", stats, 2);
+        CpuBuffer l = CpuBuffer.of(logits), y = CpuBuffer.of(labels), d = CpuBuffer.of(dlogits), st = CpuBuffer.of(stats);
+        double loss = 0;
+        int correct = 0;
+        for (int n = 0; n < batch; n++) {
+            int row = l.offset() + n * classes;
+            float labelValue = y.data[y.offset() + n];
+            int label = (int) labelValue;
+            if (label != labelValue || label < 0 || label >= classes) {
+                throw new IndexOutOfBoundsException("softmaxCrossEntropy: label " + labelValue + " outside 0.." + (classes - 1));
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            int argmax = 0;
+            for (int c = 0; c < classes; c++) {
+                if (l.data[row + c] > max) {
+                    max = l.data[row + c];
+                    argmax = c;
+                }
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) {
+                sum += Math.exp(l.data[row + c] - max);
+            }
+            loss += Math.log(sum) + max - l.data[row + label];
+            correct += argmax == label ? 1 : 0;
+            for (int c = 0; c < classes; c++) {
+                double p = Math.exp(l.data[row + c] - max) / sum;
+                d.data[d.offset() + n * classes + c] = (float) ((p - (c == label ? 1 : 0)) / batch);
+            }
+        }
+        st.data[st.offset()] = (float) (loss / batch);
+        st.data[st.offset() + 1] = correct;
     }
 
     @Override

@@ -27,6 +27,29 @@ final class Parallel implements AutoCloseable {
         return threads;
     }
 
+    /** Body of a loop over [from, to) that owns per-worker scratch number {@code worker}. */
+    @FunctionalInterface
+    interface WorkerBody {
+        void run(int worker, int from, int to);
+    }
+
+    /**
+     * Splits [0, n) into at most {@link #threads()} ranges, one per worker index, so each
+     * worker can use its own scratch space without locks.
+     */
+    void perWorker(int n, WorkerBody body) {
+        int workers = Math.min(threads, n);
+        if (pool == null || workers <= 1) {
+            body.run(0, 0, n);
+            return;
+        }
+        range(workers, 1, (from, to) -> {
+            for (int w = from; w < to; w++) {
+                body.run(w, (int) ((long) n * w / workers), (int) ((long) n * (w + 1) / workers));
+            }
+        });
+    }
+
     /** Runs body over [0, n) in chunks; {@code grain} is the smallest range worth a task. */
     void range(int n, int grain, RangeBody body) {
         if (pool == null || n <= grain) {

@@ -20,7 +20,9 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
+import ember.backend.ChannelShape;
 import ember.backend.Checks;
+import ember.backend.ConvShape;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -126,8 +128,9 @@ public final class CudaBackend implements Backend {
         return description;
     }
 
-    /** How many device allocations this backend has made; a steady-state step adds none. */
-    public long deviceAllocations() {
+    /** How many buffers {@link #allocate} has made; a steady-state step adds none. */
+    @Override
+    public long allocations() {
         return allocations;
     }
 
@@ -137,13 +140,13 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("allocate: negative length " + length);
         }
         current();
+        allocations++;
         if (length == 0) {
             return new CudaBuffer(0, null, freed -> {});
         }
         NativeAddress.Device memory = new NativeAddress.Device();
         long bytes = (long) length * Float.BYTES;
         cuMemAlloc(memory, bytes);
-        allocations++;
         liveBytes += bytes;
         cuMemsetD32Async(memory, 0, length, stream);
         return new CudaBuffer(length, memory, freed -> liveBytes -= freed);
@@ -271,6 +274,67 @@ public final class CudaBackend implements Backend {
     public void gatherRows(Buffer table, Buffer indices, Buffer out, int width) {
         current();
         elementwise.gatherRows(table, indices, out, width, fault);
+    }
+
+    // ResNet ops (exp2) are not on the GPU yet: each throws, naming the op and the backend, so
+    // nothing silently runs elsewhere. They come with the cuDNN slice.
+
+    @Override
+    public void add(Buffer a, Buffer b, Buffer y) {
+        throw unsupported("add");
+    }
+
+    @Override
+    public void conv2d(ConvShape shape, Buffer x, Buffer w, Buffer y) {
+        throw unsupported("conv2d");
+    }
+
+    @Override
+    public void conv2dBackwardData(ConvShape shape, Buffer dy, Buffer w, Buffer dx) {
+        throw unsupported("conv2dBackwardData");
+    }
+
+    @Override
+    public void conv2dBackwardFilter(ConvShape shape, Buffer x, Buffer dy, Buffer dw) {
+        throw unsupported("conv2dBackwardFilter");
+    }
+
+    @Override
+    public void batchNormTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                                  Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                                  float momentum, float eps) {
+        throw unsupported("batchNormTraining");
+    }
+
+    @Override
+    public void batchNormInference(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                                   Buffer runningMean, Buffer runningVar, float eps) {
+        throw unsupported("batchNormInference");
+    }
+
+    @Override
+    public void batchNormBackward(ChannelShape shape, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
+                                  Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        throw unsupported("batchNormBackward");
+    }
+
+    @Override
+    public void globalAvgPool(ChannelShape shape, Buffer x, Buffer y) {
+        throw unsupported("globalAvgPool");
+    }
+
+    @Override
+    public void globalAvgPoolBackward(ChannelShape shape, Buffer dy, Buffer dx) {
+        throw unsupported("globalAvgPoolBackward");
+    }
+
+    @Override
+    public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
+        throw unsupported("softmaxCrossEntropy");
+    }
+
+    private static UnsupportedOperationException unsupported(String op) {
+        return new UnsupportedOperationException(op + " is not implemented on the cuda backend yet; use --device cpu");
     }
 
     /** The primary context is current per thread; make it current on whichever thread calls. */

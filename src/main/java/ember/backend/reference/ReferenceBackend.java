@@ -2,8 +2,11 @@ package ember.backend.reference;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
+import ember.backend.ChannelShape;
 import ember.backend.Checks;
+import ember.backend.ConvShape;
 import ember.backend.Span;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The plain reference: every op as the obvious loop, in double precision, single-threaded.
@@ -45,6 +48,13 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
+    private final AtomicLong allocations = new AtomicLong();
+
+    @Override
+    public long allocations() {
+        return allocations.get();
+    }
+
     @Override
     public String name() {
         return "reference";
@@ -57,6 +67,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public RefBuffer allocate(int length) {
+        allocations.incrementAndGet();
         return new RefBuffer(length);
     }
 
@@ -237,9 +248,257 @@ public final class ReferenceBackend implements Backend {
     static int checkedRow(double index, int rows) {
         int row = (int) index;
         if (row != index || row < 0 || row >= rows) {
-            throw new IndexOutOfBoundsException("gatherRows: index " + index + " outside 0.." + (rows - 1));
+            throw new IndexOutOfBoundsException("index " + index + " outside 0.." + (rows - 1));
         }
         return row;
+    }
+
+    @Override
+    public void add(Buffer a, Buffer b, Buffer y) {
+        Checks.sameLength("add", a, b);
+        Checks.sameLength("add", a, y);
+        RefBuffer ra = ref(a), rb = ref(b), ry = ref(y);
+        for (int i = 0; i < ra.length(); i++) {
+            ry.set(i, ra.get(i) + rb.get(i));
+        }
+    }
+
+    /** x[n, c, iy, ix] or 0 in the padding. */
+    private static double pixel(RefBuffer x, ConvShape s, int n, int c, int iy, int ix) {
+        if (iy < 0 || iy >= s.height() || ix < 0 || ix >= s.width()) {
+            return 0;
+        }
+        return x.get(((n * s.inChannels() + c) * s.height() + iy) * s.width() + ix);
+    }
+
+    @Override
+    public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
+        Checks.conv(s, x, w, y);
+        RefBuffer rx = ref(x), rw = ref(w), ry = ref(y);
+        int k = s.kernel();
+        for (int n = 0; n < s.batch(); n++) {
+            for (int o = 0; o < s.outChannels(); o++) {
+                for (int oy = 0; oy < s.outHeight(); oy++) {
+                    for (int ox = 0; ox < s.outWidth(); ox++) {
+                        double sum = 0;
+                        for (int c = 0; c < s.inChannels(); c++) {
+                            for (int ky = 0; ky < k; ky++) {
+                                for (int kx = 0; kx < k; kx++) {
+                                    sum += rw.get(((o * s.inChannels() + c) * k + ky) * k + kx)
+                                            * pixel(rx, s, n, c, oy * s.stride() - s.padding() + ky,
+                                                    ox * s.stride() - s.padding() + kx);
+                                }
+                            }
+                        }
+                        ry.set(((n * s.outChannels() + o) * s.outHeight() + oy) * s.outWidth() + ox, sum);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void conv2dBackwardData(ConvShape s, Buffer dy, Buffer w, Buffer dx) {
+        Checks.conv(s, dx, w, dy);
+        RefBuffer rdy = ref(dy), rw = ref(w), rdx = ref(dx);
+        fill(dx, 0f);
+        int k = s.kernel();
+        forEachTap(s, (n, o, oy, ox, c, ky, kx, iy, ix) -> {
+            int xi = ((n * s.inChannels() + c) * s.height() + iy) * s.width() + ix;
+            rdx.set(xi, rdx.get(xi) + rw.get(((o * s.inChannels() + c) * k + ky) * k + kx)
+                    * rdy.get(((n * s.outChannels() + o) * s.outHeight() + oy) * s.outWidth() + ox));
+        });
+    }
+
+    @Override
+    public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
+        Checks.conv(s, x, dw, dy);
+        RefBuffer rx = ref(x), rdy = ref(dy), rdw = ref(dw);
+        int k = s.kernel();
+        forEachTap(s, (n, o, oy, ox, c, ky, kx, iy, ix) -> {
+            int wi = ((o * s.inChannels() + c) * k + ky) * k + kx;
+            rdw.set(wi, rdw.get(wi) + rx.get(((n * s.inChannels() + c) * s.height() + iy) * s.width() + ix)
+                    * rdy.get(((n * s.outChannels() + o) * s.outHeight() + oy) * s.outWidth() + ox));
+        });
+    }
+
+    /** One multiply of the convolution: output (n, o, oy, ox) takes input (n, c, iy, ix) through tap (ky, kx). */
+    private interface Tap {
+        void accept(int n, int o, int oy, int ox, int c, int ky, int kx, int iy, int ix);
+    }
+
+    /** Visits every tap that lands inside the input (padding contributes nothing). */
+    private static void forEachTap(ConvShape s, Tap tap) {
+        for (int n = 0; n < s.batch(); n++) {
+            for (int o = 0; o < s.outChannels(); o++) {
+                for (int oy = 0; oy < s.outHeight(); oy++) {
+                    for (int ox = 0; ox < s.outWidth(); ox++) {
+                        for (int c = 0; c < s.inChannels(); c++) {
+                            for (int ky = 0; ky < s.kernel(); ky++) {
+                                for (int kx = 0; kx < s.kernel(); kx++) {
+                                    int iy = oy * s.stride() - s.padding() + ky;
+                                    int ix = ox * s.stride() - s.padding() + kx;
+                                    if (iy >= 0 && iy < s.height() && ix >= 0 && ix < s.width()) {
+                                        tap.accept(n, o, oy, ox, c, ky, kx, iy, ix);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int at(ChannelShape s, int n, int c, int p) {
+        return (n * s.channels() + c) * s.pixels() + p;
+    }
+
+    @Override
+    public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                                  Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                                  float momentum, float eps) {
+        Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
+        RefBuffer rx = ref(x), ry = ref(y);
+        int m = s.perChannel();
+        for (int c = 0; c < s.channels(); c++) {
+            double sum = 0;
+            for (int n = 0; n < s.batch(); n++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    sum += rx.get(at(s, n, c, p));
+                }
+            }
+            double mean = sum / m;
+            double squares = 0;
+            for (int n = 0; n < s.batch(); n++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    double d = rx.get(at(s, n, c, p)) - mean;
+                    squares += d * d;
+                }
+            }
+            double variance = squares / m;
+            double invStd = 1 / Math.sqrt(variance + eps);
+            for (int n = 0; n < s.batch(); n++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    int i = at(s, n, c, p);
+                    ry.set(i, (rx.get(i) - mean) * invStd * ref(gamma).get(c) + ref(beta).get(c));
+                }
+            }
+            double unbiased = m > 1 ? squares / (m - 1) : variance;
+            ref(runningMean).set(c, (1 - momentum) * ref(runningMean).get(c) + momentum * mean);
+            ref(runningVar).set(c, (1 - momentum) * ref(runningVar).get(c) + momentum * unbiased);
+            ref(savedMean).set(c, mean);
+            ref(savedInvStd).set(c, invStd);
+        }
+    }
+
+    @Override
+    public void batchNormInference(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+                                   Buffer runningMean, Buffer runningVar, float eps) {
+        Checks.channels("batchNormInference", s, x, y, gamma, beta, runningMean, runningVar);
+        RefBuffer rx = ref(x), ry = ref(y);
+        for (int c = 0; c < s.channels(); c++) {
+            double invStd = 1 / Math.sqrt(ref(runningVar).get(c) + eps);
+            for (int n = 0; n < s.batch(); n++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    int i = at(s, n, c, p);
+                    ry.set(i, (rx.get(i) - ref(runningMean).get(c)) * invStd * ref(gamma).get(c) + ref(beta).get(c));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
+                                  Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+        RefBuffer rx = ref(x), rdy = ref(dy), rdx = ref(dx);
+        int m = s.perChannel();
+        for (int c = 0; c < s.channels(); c++) {
+            double mean = ref(savedMean).get(c), invStd = ref(savedInvStd).get(c);
+            double sumDy = 0, sumDyXhat = 0;
+            for (int n = 0; n < s.batch(); n++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    int i = at(s, n, c, p);
+                    sumDy += rdy.get(i);
+                    sumDyXhat += rdy.get(i) * (rx.get(i) - mean) * invStd;
+                }
+            }
+            double g = ref(gamma).get(c);
+            for (int n = 0; n < s.batch(); n++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    int i = at(s, n, c, p);
+                    double xhat = (rx.get(i) - mean) * invStd;
+                    rdx.set(i, g * invStd * (rdy.get(i) - sumDy / m - xhat * sumDyXhat / m));
+                }
+            }
+            ref(dgamma).set(c, ref(dgamma).get(c) + sumDyXhat);
+            ref(dbeta).set(c, ref(dbeta).get(c) + sumDy);
+        }
+    }
+
+    @Override
+    public void globalAvgPool(ChannelShape s, Buffer x, Buffer y) {
+        Checks.atLeast("globalAvgPool", "x", x, s.size());
+        Checks.atLeast("globalAvgPool", "y", y, (long) s.batch() * s.channels());
+        RefBuffer rx = ref(x), ry = ref(y);
+        for (int n = 0; n < s.batch(); n++) {
+            for (int c = 0; c < s.channels(); c++) {
+                double sum = 0;
+                for (int p = 0; p < s.pixels(); p++) {
+                    sum += rx.get(at(s, n, c, p));
+                }
+                ry.set(n * s.channels() + c, sum / s.pixels());
+            }
+        }
+    }
+
+    @Override
+    public void globalAvgPoolBackward(ChannelShape s, Buffer dy, Buffer dx) {
+        Checks.atLeast("globalAvgPoolBackward", "dy", dy, (long) s.batch() * s.channels());
+        Checks.atLeast("globalAvgPoolBackward", "dx", dx, s.size());
+        RefBuffer rdy = ref(dy), rdx = ref(dx);
+        for (int n = 0; n < s.batch(); n++) {
+            for (int c = 0; c < s.channels(); c++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    rdx.set(at(s, n, c, p), rdy.get(n * s.channels() + c) / s.pixels());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
+        Checks.atLeast("softmaxCrossEntropy", "logits", logits, (long) batch * classes);
+        Checks.atLeast("softmaxCrossEntropy", "labels", labels, batch);
+        Checks.atLeast("softmaxCrossEntropy", "dlogits", dlogits, (long) batch * classes);
+        Checks.atLeast("softmaxCrossEntropy", "stats", stats, 2);
+        RefBuffer rl = ref(logits), rd = ref(dlogits);
+        double loss = 0;
+        int correct = 0;
+        for (int n = 0; n < batch; n++) {
+            int label = checkedRow(ref(labels).get(n), classes);
+            double max = Double.NEGATIVE_INFINITY;
+            int argmax = 0;
+            for (int c = 0; c < classes; c++) {
+                if (rl.get(n * classes + c) > max) {
+                    max = rl.get(n * classes + c);
+                    argmax = c;
+                }
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) {
+                sum += Math.exp(rl.get(n * classes + c) - max);
+            }
+            loss += Math.log(sum) + max - rl.get(n * classes + label);
+            correct += argmax == label ? 1 : 0;
+            for (int c = 0; c < classes; c++) {
+                double p = Math.exp(rl.get(n * classes + c) - max) / sum;
+                rd.set(n * classes + c, (p - (c == label ? 1 : 0)) / batch);
+            }
+        }
+        ref(stats).set(0, loss / batch);
+        ref(stats).set(1, correct);
     }
 
     @Override

@@ -85,11 +85,11 @@ class CudaParityTest {
                 cuda.read(c, host);
             };
             step.run();
-            long before = cuda.deviceAllocations();
+            long before = cuda.allocations();
             for (int i = 0; i < 20; i++) {
                 step.run();
             }
-            assertEquals(before, cuda.deviceAllocations(), "device allocations during steady-state steps");
+            assertEquals(before, cuda.allocations(), "device allocations during steady-state steps");
         }
     }
 

@@ -1,0 +1,24 @@
+package ember.backend.cpu;
+
+/**
+ * Per-worker scratch arrays that only ever grow: the first step of a shape allocates, every
+ * later step reuses. Slots separate arrays that one op needs at the same time.
+ */
+final class Scratch {
+    static final int COLUMNS = 0, PARTIAL_SUMS = 1;
+
+    private final float[][][] arrays;
+
+    Scratch(int workers) {
+        arrays = new float[workers][2][];
+    }
+
+    float[] get(int worker, int slot, int size) {
+        float[] a = arrays[worker][slot];
+        if (a == null || a.length < size) {
+            a = new float[size];
+            arrays[worker][slot] = a;
+        }
+        return a;
+    }
+}

@@ -1,0 +1,81 @@
+package ember.nn;
+
+import ember.backend.Backend;
+import ember.backend.Buffer;
+import ember.backend.ChannelShape;
+import java.util.List;
+
+/**
+ * Batch normalisation over NCHW batches, as torch.nn.BatchNorm2d (momentum 0.1, eps 1e-5):
+ * batch statistics in training, running statistics in evaluation. Its running mean and
+ * variance are state, not parameters; they live in the model's state tensors.
+ */
+public final class BatchNorm2d implements AutoCloseable {
+    public static final float MOMENTUM = 0.1f;
+    public static final float EPS = 1e-5f;
+
+    private final Backend backend;
+    private final int channels;
+    private final int pixels;
+    private final Parameters.Param gamma;
+    private final Parameters.Param beta;
+    private final Buffer runningMean;
+    private final Buffer runningVar;
+    private final Buffer savedMean;
+    private final Buffer savedInvStd;
+
+    public BatchNorm2d(Backend backend, int channels, int pixels, Parameters params, NamedTensors state, String prefix) {
+        this.backend = backend;
+        this.channels = channels;
+        this.pixels = pixels;
+        this.gamma = params.get(prefix + ".weight");
+        this.beta = params.get(prefix + ".bias");
+        this.runningMean = state.get(prefix + ".running_mean");
+        this.runningVar = state.get(prefix + ".running_var");
+        this.savedMean = backend.allocate(channels);
+        this.savedInvStd = backend.allocate(channels);
+    }
+
+    /** Trainable: weight (gamma) and bias (beta), as PyTorch names them. */
+    public static List<ParamSpec> paramSpecs(String prefix, int channels) {
+        return List.of(new ParamSpec(prefix + ".weight", channels), new ParamSpec(prefix + ".bias", channels));
+    }
+
+    /** State: the running statistics. */
+    public static List<ParamSpec> stateSpecs(String prefix, int channels) {
+        return List.of(new ParamSpec(prefix + ".running_mean", channels), new ParamSpec(prefix + ".running_var", channels));
+    }
+
+    /** PyTorch's initial values: gamma 1, beta 0, running mean 0, running variance 1. */
+    public void initialize() {
+        backend.fill(gamma.value(), 1f);
+        backend.fill(beta.value(), 0f);
+        backend.fill(runningMean, 0f);
+        backend.fill(runningVar, 1f);
+    }
+
+    private ChannelShape shape(int batch) {
+        return new ChannelShape(batch, channels, pixels);
+    }
+
+    /** y = BN(x); in training also updates the running statistics and saves what backward needs. */
+    public void forward(Buffer x, Buffer y, int batch, boolean training) {
+        if (training) {
+            backend.batchNormTraining(shape(batch), x, gamma.value(), beta.value(), y, runningMean, runningVar,
+                    savedMean, savedInvStd, MOMENTUM, EPS);
+        } else {
+            backend.batchNormInference(shape(batch), x, gamma.value(), beta.value(), y, runningMean, runningVar, EPS);
+        }
+    }
+
+    /** Backward of the last training forward: overwrites dx, adds into the gamma and beta gradients. */
+    public void backward(Buffer x, Buffer dy, Buffer dx, int batch) {
+        backend.batchNormBackward(shape(batch), x, dy, gamma.value(), savedMean, savedInvStd, dx, gamma.grad(), beta.grad());
+    }
+
+    @Override
+    public void close() {
+        savedMean.close();
+        savedInvStd.close();
+    }
+}

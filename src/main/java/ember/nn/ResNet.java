@@ -1,0 +1,195 @@
+package ember.nn;
+
+import ember.backend.Backend;
+import ember.backend.Buffer;
+import ember.backend.ChannelShape;
+import ember.backend.ConvShape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The CIFAR ResNet of ../shared/reference/resnet20_torch.py with explicit forward and
+ * backward passes: conv3x3 + BN + ReLU, three stages of basic blocks (the later stages start
+ * with stride 2), global average pooling, Linear. Tensor names follow the reference's
+ * state dict. Every activation is allocated once, for {@code maxBatch} images.
+ */
+public final class ResNet implements AutoCloseable {
+
+    /** The architecture: stage widths, blocks per stage, input size and classes. */
+    public record Config(int[] widths, int blocksPerStage, int imageSize, int inChannels, int classes) {
+        public Config {
+            widths = widths.clone();
+        }
+
+        @Override
+        public int[] widths() {
+            return widths.clone();
+        }
+
+        /** ResNet20 for CIFAR-10: 16/32/64 channels, 3 blocks per stage, 32×32 RGB, 10 classes. */
+        public static Config resnet20() {
+            return new Config(new int[] {16, 32, 64}, 3, 32, 3, 10);
+        }
+
+        public int inputPerImage() {
+            return inChannels * imageSize * imageSize;
+        }
+
+        /** One block of the plan: its name prefix, channels in and out, stride, input size. */
+        record Block(String prefix, int in, int out, int stride, int size) {}
+
+        List<Block> blocks() {
+            List<Block> blocks = new ArrayList<>();
+            int in = widths[0], size = imageSize;
+            for (int stage = 0; stage < widths.length; stage++) {
+                for (int i = 0; i < blocksPerStage; i++) {
+                    int stride = stage > 0 && i == 0 ? 2 : 1;
+                    blocks.add(new Block("layer" + (stage + 1) + "." + i, in, widths[stage], stride, size));
+                    size = (size + 2 - 3) / stride + 1;
+                    in = widths[stage];
+                }
+            }
+            return blocks;
+        }
+
+        public List<ParamSpec> paramSpecs() {
+            List<ParamSpec> specs = new ArrayList<>();
+            specs.add(new ParamSpec("conv1.weight", widths[0], inChannels, 3, 3));
+            specs.addAll(BatchNorm2d.paramSpecs("bn1", widths[0]));
+            for (Block b : blocks()) {
+                specs.addAll(BasicBlock.paramSpecs(b.prefix(), b.in(), b.out(), b.stride()));
+            }
+            specs.addAll(Linear.specs("linear", widths[widths.length - 1], classes));
+            return specs;
+        }
+
+        public List<ParamSpec> stateSpecs() {
+            List<ParamSpec> specs = new ArrayList<>(BatchNorm2d.stateSpecs("bn1", widths[0]));
+            for (Block b : blocks()) {
+                specs.addAll(BasicBlock.stateSpecs(b.prefix(), b.in(), b.out(), b.stride()));
+            }
+            return specs;
+        }
+    }
+
+    private final Backend backend;
+    private final Config config;
+    private final int maxBatch;
+    private final Parameters parameters;
+    private final NamedTensors state;
+    private final Conv2d stem;
+    private final BatchNorm2d stemBn;
+    private final List<BasicBlock> blocks = new ArrayList<>();
+    private final Linear linear;
+    private final int lastChannels, lastPixels;
+    private final Buffer stemConvOut, stemOut, pooled, logits;
+    private final Buffer dStemConvOut, dPooled, dLastBlockOut;
+    private final Buffer[] blockInputs;
+
+    public ResNet(Backend backend, Config config, int maxBatch) {
+        this.backend = backend;
+        this.config = config;
+        this.maxBatch = maxBatch;
+        this.parameters = new Parameters(backend, config.paramSpecs());
+        this.state = new NamedTensors(backend, config.stateSpecs());
+        int size = config.imageSize(), first = config.widths()[0];
+        stem = new Conv2d(backend, new ConvShape(maxBatch, config.inChannels(), size, size, first, 3, 1, 1),
+                parameters.get("conv1.weight"));
+        stemBn = new BatchNorm2d(backend, first, size * size, parameters, state, "bn1");
+        List<Config.Block> plan = config.blocks();
+        for (Config.Block b : plan) {
+            blocks.add(new BasicBlock(backend, b.prefix(), b.in(), b.out(), b.stride(), b.size(), maxBatch,
+                    parameters, state));
+        }
+        linear = new Linear(backend, parameters.get("linear.weight"), parameters.get("linear.bias"));
+        lastChannels = config.widths()[config.widths().length - 1];
+        lastPixels = blocks.getLast().outputPerImage() / lastChannels;
+        int stemSize = first * size * size;
+        stemConvOut = backend.allocate(maxBatch * stemSize);
+        stemOut = backend.allocate(maxBatch * stemSize);
+        dStemConvOut = backend.allocate(maxBatch * stemSize);
+        pooled = backend.allocate(maxBatch * lastChannels);
+        dPooled = backend.allocate(maxBatch * lastChannels);
+        logits = backend.allocate(maxBatch * config.classes());
+        dLastBlockOut = backend.allocate(maxBatch * lastChannels * lastPixels);
+        blockInputs = new Buffer[blocks.size()];
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    public Parameters parameters() {
+        return parameters;
+    }
+
+    /** The BN running statistics: saved in checkpoints, not trained. */
+    public NamedTensors state() {
+        return state;
+    }
+
+    /** The reference's initialisation, from a seeded generator. */
+    public void initialize(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        stem.initialize(random);
+        stemBn.initialize();
+        for (BasicBlock block : blocks) {
+            block.initialize(random);
+        }
+        linear.initialize(random);
+    }
+
+    /** Logits [batch, classes] for the images x [batch, C, H, W]; a view valid until the next call. */
+    public Buffer forward(Buffer x, int batch, boolean training) {
+        if (batch < 1 || batch > maxBatch) {
+            throw new IllegalArgumentException("batch " + batch + " outside 1.." + maxBatch);
+        }
+        int stemSize = stemConvOut.length() / maxBatch;
+        Buffer c0 = stemConvOut.slice(0, batch * stemSize), a0 = stemOut.slice(0, batch * stemSize);
+        stem.forward(x, c0, batch);
+        stemBn.forward(c0, a0, batch, training);
+        backend.relu(a0, a0);
+        Buffer h = a0;
+        for (int i = 0; i < blocks.size(); i++) {
+            blockInputs[i] = h;
+            h = blocks.get(i).forward(h, batch, training);
+        }
+        Buffer p = pooled.slice(0, batch * lastChannels);
+        backend.globalAvgPool(new ChannelShape(batch, lastChannels, lastPixels), h, p);
+        Buffer out = logits.slice(0, batch * config.classes());
+        linear.forward(p, out, batch);
+        return out;
+    }
+
+    /** Back-propagates dLogits through the last training forward on x; adds into the parameter gradients. */
+    public void backward(Buffer x, Buffer dLogits, int batch) {
+        Buffer p = pooled.slice(0, batch * lastChannels), dp = dPooled.slice(0, batch * lastChannels);
+        linear.backward(p, logits.slice(0, batch * config.classes()), dLogits, dp, batch);
+        Buffer dh = dLastBlockOut.slice(0, batch * lastChannels * lastPixels);
+        backend.globalAvgPoolBackward(new ChannelShape(batch, lastChannels, lastPixels), dp, dh);
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            dh = blocks.get(i).backward(blockInputs[i], dh, batch);
+        }
+        int stemSize = stemConvOut.length() / maxBatch;
+        Buffer a0 = stemOut.slice(0, batch * stemSize), dc0 = dStemConvOut.slice(0, batch * stemSize);
+        backend.reluBackward(a0, dh, dh);
+        stemBn.backward(stemConvOut.slice(0, batch * stemSize), dh, dc0, batch);
+        stem.backward(x, dc0, null, batch);
+    }
+
+    @Override
+    public void close() {
+        blocks.forEach(BasicBlock::close);
+        stemBn.close();
+        for (Buffer b : new Buffer[] {stemConvOut, stemOut, pooled, logits, dStemConvOut, dPooled, dLastBlockOut}) {
+            b.close();
+        }
+        parameters.close();
+        state.close();
+    }
+}

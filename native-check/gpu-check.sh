@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The GPU check, in one invocation on a GPU machine with no Java and no Maven (see docs/gpu-check.md):
+#   ember-gpu-check/gpu-check.sh OUTDIR
+# Prints driver, GPU and library versions and which libcuda/cuBLAS/cuDNN files it found, runs the
+# parity self-test on CUDA, runs exp1 (default and --epochs 50000) on cuda and cpu, prints the
+# times side by side, and writes every log to OUTDIR. Exit 0 only when everything passed.
+# Each step has its own time limit so the whole check ends within 5 minutes.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out=${1:?usage: gpu-check.sh OUTDIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+java="$here/runtime/bin/java"
+jar="$here/ember.jar"
+failures=0
+
+log() { echo "$*" | tee -a "$out/summary.txt"; }
+section() { log ""; log "== $*"; }
+
+# Runs a step under a time limit, logging to OUTDIR/NAME.log; prints its status and seconds.
+step() {
+  local name=$1 limit=$2; shift 2
+  local start end rc
+  start=$(date +%s.%N)
+  timeout "$limit" "$@" > "$out/$name.log" 2>&1
+  rc=$?
+  end=$(date +%s.%N)
+  seconds=$(echo "$end - $start" | bc -l)
+  status[$name]=$rc
+  took[$name]=$(printf '%.1f' "$seconds")
+  if [ "$rc" -ne 0 ]; then
+    failures=$((failures + 1))
+    log "$name: FAILED (exit $rc$([ "$rc" = 124 ] && echo ", over its ${limit}s limit")) after ${took[$name]} s; last lines of $out/$name.log:"
+    tail -n 15 "$out/$name.log" | sed 's/^/    /' | tee -a "$out/summary.txt"
+  else
+    log "$name: ok in ${took[$name]} s"
+  fi
+}
+declare -A status took
+
+: > "$out/summary.txt"
+section "machine"
+log "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)   host: $(hostname)   bundle commit: $(cat "$here/COMMIT" 2>/dev/null)"
+if command -v nvidia-smi >/dev/null; then
+  nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 | sed 's/^/gpu: /' | tee -a "$out/summary.txt"
+  nvidia-smi > "$out/nvidia-smi.txt" 2>&1
+  log "cuda (driver): $(nvidia-smi | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head -n 1)"
+else
+  log "nvidia-smi: not found"
+fi
+log "libcuda: $( (ldconfig -p 2>/dev/null | grep -m1 'libcuda.so.1 ' | sed 's/.*=> //') || true)"
+
+# cuBLAS and cuDNN live in the Python wheels here: CUDA 13 wheels put them in nvidia/cu13/lib,
+# CUDA 12 wheels in nvidia/cublas/lib and nvidia/cudnn/lib. Point the engine at what we find.
+wheel_libs=$(python3 - <<'PY' 2>/dev/null
+import importlib, os
+for mod, sub in (("nvidia.cu13", "lib"), ("nvidia.cublas", "lib"), ("nvidia.cudnn", "lib")):
+    try:
+        m = importlib.import_module(mod)
+    except Exception:
+        continue
+    for base in list(getattr(m, "__path__", [])):
+        d = os.path.join(base, sub)
+        if os.path.isdir(d):
+            print(d)
+PY
+)
+for d in $wheel_libs; do log "wheel library folder: $d"; done
+if [ -z "${EMBER_CUBLAS:-}" ]; then
+  for d in $wheel_libs /usr/local/cuda/lib64; do
+    for f in "$d/libcublas.so.13" "$d/libcublas.so.12"; do
+      if [ -z "${EMBER_CUBLAS:-}" ] && [ -f "$f" ]; then export EMBER_CUBLAS=$f; fi
+    done
+  done
+fi
+log "cuBLAS: ${EMBER_CUBLAS:-not found in the wheels or /usr/local/cuda/lib64 (the engine will search the loader path)}"
+for d in $wheel_libs; do
+  ls "$d"/libcudnn.so.* 2>/dev/null | head -n 1 | sed 's/^/cuDNN: /' | tee -a "$out/summary.txt"
+done
+log "java: $("$java" -version 2>&1 | head -n 1)"
+
+# An array, not a function: timeout runs programs, not shell functions.
+ember=("$java" --enable-native-access=ALL-UNNAMED -Djava.awt.headless=true -jar "$jar")
+
+section "parity self-test (every op against the double-precision reference)"
+step selftest-cuda 120 "${ember[@]}" selftest --device cuda
+grep -E '^backend:|^selftest:|FAIL' "$out/selftest-cuda.log" | head -n 40 | tee -a "$out/summary.txt"
+
+section "exp1 (each run: train, save model, loss curve, fit.png)"
+for device in cuda cpu; do
+  step "exp1-$device-default" 60 "${ember[@]}" exp1 --device "$device" --out "$out/exp1-$device-default"
+  step "exp1-$device-50000" 120 "${ember[@]}" exp1 --device "$device" --epochs 50000 --out "$out/exp1-$device-50000"
+done
+
+section "exp1 times (wall clock, JVM start included; the training time is in each log's last line)"
+printf '%-16s %12s %12s\n' run cuda cpu | tee -a "$out/summary.txt"
+cell() { [ "${status[$1]:-1}" = 0 ] && echo "${took[$1]} s" || echo "failed"; }
+for run in default 50000; do
+  printf '%-16s %12s %12s\n' "$run" "$(cell "exp1-cuda-$run")" "$(cell "exp1-cpu-$run")" | tee -a "$out/summary.txt"
+done
+for f in "$out"/exp1-*.log; do
+  log "$(basename "$f" .log): $(grep -E '^exp1:' "$f" | tail -n 1)"
+done
+
+section "result"
+if [ "$failures" -eq 0 ]; then
+  log "gpu-check: everything passed; logs in $out"
+else
+  log "gpu-check: $failures step(s) failed; logs in $out"
+fi
+[ "$failures" -eq 0 ]

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Makes the bundle the GPU check runs from, for a GPU machine with no Java and no Maven:
+#   native-check/make-bundle.sh [OUT.tar.gz]     (default: target/gpu-check-bundle.tar.gz)
+# It holds a jlinked Temurin 25 runtime, ember.jar without the natives a linux-x86_64 GPU run
+# never loads, and gpu-check.sh. It must stay under 40 MB so data still fits a 64 MiB upload.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/src/main/sh/find-java.sh"
+ember_find_java
+out=${1:-$root/target/gpu-check-bundle.tar.gz}
+limit_mb=40
+
+cd "$root"
+echo "bundle: building target/ember.jar" >&2
+./mvnw -B -q -ntp package -DskipTests >&2
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+dir="$stage/ember-gpu-check"
+mkdir -p "$dir"
+
+# java.desktop is for exp1's fit.png (XChart draws with AWT and writes PNG with ImageIO); the
+# check compares times, but a run that cannot write its own outputs is not the run users get.
+# It costs 12 MB in the tar.gz (measured: 19 MB without, 31 MB with). No jlink --compress:
+# gzip squeezes the plain modules file better (zip-9 inside made the tar.gz 7 MB larger).
+modules=java.base,jdk.unsupported,java.logging,java.management,java.desktop
+"$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+  --output "$dir/runtime"
+
+# The shaded jar carries JCuda's NVRTC/PTX-compiler/runtime bindings (we use only the driver) and
+# jline natives for other systems; none is ever loaded on linux-x86_64 with a GPU.
+cp target/ember.jar "$dir/ember.jar"
+zip -q -d "$dir/ember.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJCudaRuntime-*' \
+  'org/jline/nativ/FreeBSD/*' 'org/jline/nativ/Mac/*' 'org/jline/nativ/Windows/*' \
+  'org/jline/nativ/Linux/arm*' 'org/jline/nativ/Linux/ppc64/*' 'org/jline/nativ/Linux/x86/*' >/dev/null
+
+cp native-check/gpu-check.sh "$dir/"
+git rev-parse HEAD > "$dir/COMMIT" 2>/dev/null || echo unknown > "$dir/COMMIT"
+mkdir -p "$(dirname "$out")"
+tar -C "$stage" -czf "$out" ember-gpu-check
+
+bytes=$(wc -c < "$out")
+printf 'bundle: %s: %.1f MB (runtime %s, jar %s)\n' "$out" "$(echo "$bytes / 1000000" | bc -l)" \
+  "$(du -sh "$dir/runtime" | cut -f1)" "$(du -sh "$dir/ember.jar" | cut -f1)"
+if [ "$bytes" -ge $((limit_mb * 1000 * 1000)) ]; then
+  echo "bundle: over the ${limit_mb} MB limit" >&2
+  exit 1
+fi
+echo "bundle: on the GPU machine: tar xzf $(basename "$out") && ember-gpu-check/gpu-check.sh OUTDIR"

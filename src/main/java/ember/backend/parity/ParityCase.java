@@ -1,0 +1,20 @@
+package ember.backend.parity;
+
+import ember.backend.Backend;
+import java.util.function.Function;
+
+/**
+ * One op on one shape with fixed inputs: {@code run} allocates on the given backend, writes
+ * the inputs, runs the op, reads back what it wrote (for in-place ops, every buffer it
+ * changed, concatenated) and frees what it allocated.
+ */
+public record ParityCase(String op, String shape, Tolerance tolerance, Function<Backend, float[]> run) {
+    public String name() {
+        return op + " " + shape;
+    }
+
+    /** Runs the case on {@code candidate} and on {@code reference} and compares the outputs. */
+    public Comparison check(Backend candidate, Backend reference) {
+        return Comparison.of(run.apply(reference), run.apply(candidate), tolerance);
+    }
+}

@@ -1,0 +1,176 @@
+package ember.backend.parity;
+
+import ember.backend.Backend;
+import ember.backend.Buffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Every backend op on awkward shapes: 1, odd sizes, primes, sizes just around the 256-thread
+ * block and the 32-column tile, plus a view at an offset. Shared by the JUnit parity tests
+ * and `ember selftest`, so the GPU check runs exactly what CI would.
+ */
+public final class ParityCases {
+    private ParityCases() {}
+
+    static final int[] LENGTHS = {1, 7, 255, 256, 257, 1000, 65537};
+    static final int[][] MATRICES = {{1, 1}, {1, 33}, {7, 1}, {13, 31}, {32, 32}, {257, 64}, {1000, 3}};
+    static final int[][] GEMMS = {{1, 1, 1}, {1, 7, 1}, {3, 5, 7}, {17, 31, 13}, {64, 64, 64}, {129, 67, 257}};
+
+    /** All cases, with inputs drawn from {@code seed}. */
+    public static List<ParityCase> all(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<ParityCase> cases = new ArrayList<>();
+        for (int n : new int[] {1, 257, 65537}) {
+            cases.add(new ParityCase("fill", "n=" + n, Tolerances.EXACT, b -> {
+                try (Buffer x = b.allocate(n)) {
+                    b.fill(x, -0.375f);
+                    return read(b, x);
+                }
+            }));
+        }
+        for (int[] g : GEMMS) {
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                for (float beta : new float[] {0f, 1f}) {
+                    int m = g[0], n = g[1], k = g[2];
+                    float[] a = uniform(random, m * k), bm = uniform(random, k * n), c = uniform(random, m * n);
+                    float alpha = beta == 0 ? 1f : 0.5f;
+                    cases.add(new ParityCase("gemm", "m=" + m + " n=" + n + " k=" + k + (ta ? " A^T" : "")
+                            + (tb ? " B^T" : "") + " beta=" + beta, Tolerances.GEMM, b -> {
+                        try (Buffer ab = upload(b, a); Buffer bb = upload(b, bm); Buffer cb = upload(b, c)) {
+                            b.gemm(ta, tb, m, n, k, alpha, ab, bb, beta, cb);
+                            return read(b, cb);
+                        }
+                    }));
+                }
+            }
+        }
+        for (int[] rc : MATRICES) {
+            int rows = rc[0], cols = rc[1];
+            float[] y = uniform(random, rows * cols), bias = uniform(random, cols), grad = uniform(random, cols);
+            String shape = rows + "x" + cols;
+            cases.add(new ParityCase("addBias", shape, Tolerances.ELEMENTWISE, b -> {
+                try (Buffer yb = upload(b, y); Buffer bb = upload(b, bias)) {
+                    b.addBias(yb, bb, rows, cols);
+                    return read(b, yb);
+                }
+            }));
+            cases.add(new ParityCase("sumRows", shape + " (accumulates)", Tolerances.REDUCTION, b -> {
+                try (Buffer dy = upload(b, y); Buffer g = upload(b, grad)) {
+                    b.sumRows(dy, g, rows, cols);
+                    return read(b, g);
+                }
+            }));
+        }
+        for (int n : LENGTHS) {
+            float[] x = uniform(random, n), dy = uniform(random, n), t = uniform(random, n);
+            x[0] = 0f; // the kink: relu'(0) is 0 in every backend
+            float[] y = new float[n];
+            for (int i = 0; i < n; i++) {
+                y[i] = (float) Math.tanh(x[i]);
+            }
+            String shape = "n=" + n;
+            cases.add(new ParityCase("relu", shape, Tolerances.EXACT, b -> unary(b, x, Backend::relu)));
+            cases.add(new ParityCase("reluBackward", shape, Tolerances.EXACT, b -> binary(b, x, dy, Backend::reluBackward)));
+            cases.add(new ParityCase("tanh", shape, Tolerances.TRANSCENDENTAL, b -> unary(b, x, Backend::tanh)));
+            cases.add(new ParityCase("tanhBackward", shape, Tolerances.ELEMENTWISE, b -> binary(b, y, dy, Backend::tanhBackward)));
+            cases.add(new ParityCase("mseBackward", shape, Tolerances.ELEMENTWISE, b -> binary(b, x, t, Backend::mseBackward)));
+            cases.add(new ParityCase("mseLoss", shape, Tolerances.REDUCTION, b -> {
+                try (Buffer p = upload(b, x); Buffer tb = upload(b, t); Buffer loss = b.allocate(3)) {
+                    b.mseLoss(p, tb, loss.slice(1, 1));
+                    return read(b, loss); // slots 0 and 2 must stay 0
+                }
+            }));
+        }
+        int viewLength = 1000;
+        float[] padded = uniform(random, viewLength + 10);
+        cases.add(new ParityCase("relu", "in place on a view at offset 3 of " + padded.length, Tolerances.EXACT, b -> {
+            try (Buffer whole = upload(b, padded)) {
+                Buffer view = whole.slice(3, viewLength);
+                b.relu(view, view);
+                return read(b, whole);
+            }
+        }));
+        for (int n : new int[] {1, 7, 257, 65537}) {
+            float[] p = uniform(random, n), g = uniform(random, n), v = uniform(random, n);
+            float[][] settings = {{0f, 0f}, {0.9f, 0f}, {0.9f, 5e-4f}, {0f, 1e-2f}};
+            for (float[] s : settings) {
+                float momentum = s[0], decay = s[1];
+                cases.add(new ParityCase("sgdStep", "n=" + n + " momentum=" + momentum + " decay=" + decay,
+                        Tolerances.ELEMENTWISE, b -> {
+                    try (Buffer pb = upload(b, p); Buffer gb = upload(b, g); Buffer vb = upload(b, v)) {
+                        b.sgdStep(pb, gb, momentum != 0 ? vb : null, 0.05f, momentum, decay);
+                        return concat(read(b, pb), read(b, vb)); // with momentum 0, v must be untouched
+                    }
+                }));
+            }
+        }
+        for (int[] shape : new int[][] {{1, 1, 1}, {7, 3, 5}, {1000, 1, 257}, {101, 33, 64}}) {
+            int rows = shape[0], width = shape[1], count = shape[2];
+            float[] table = uniform(random, rows * width);
+            float[] indices = new float[count];
+            for (int i = 0; i < count; i++) {
+                indices[i] = i == count - 1 ? rows - 1 : random.nextInt(rows); // always hit the last row
+            }
+            cases.add(new ParityCase("gatherRows", rows + "x" + width + " table, " + count + " indices",
+                    Tolerances.EXACT, b -> {
+                try (Buffer tb = upload(b, table); Buffer ib = upload(b, indices); Buffer out = b.allocate(count * width)) {
+                    b.gatherRows(tb, ib, out, width);
+                    return read(b, out);
+                }
+            }));
+        }
+        return List.copyOf(cases);
+    }
+
+    private interface Unary {
+        void apply(Backend b, Buffer x, Buffer y);
+    }
+
+    private interface Binary {
+        void apply(Backend b, Buffer x, Buffer y, Buffer out);
+    }
+
+    private static float[] unary(Backend b, float[] x, Unary op) {
+        try (Buffer xb = upload(b, x); Buffer yb = b.allocate(x.length)) {
+            op.apply(b, xb, yb);
+            return read(b, yb);
+        }
+    }
+
+    private static float[] binary(Backend b, float[] x, float[] y, Binary op) {
+        try (Buffer xb = upload(b, x); Buffer yb = upload(b, y); Buffer out = b.allocate(x.length)) {
+            op.apply(b, xb, yb, out);
+            return read(b, out);
+        }
+    }
+
+    static float[] uniform(SplittableRandom random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return values;
+    }
+
+    private static Buffer upload(Backend b, float[] values) {
+        Buffer buffer = b.allocate(values.length);
+        b.write(buffer, values);
+        return buffer;
+    }
+
+    private static float[] read(Backend b, Buffer buffer) {
+        float[] values = new float[buffer.length()];
+        b.read(buffer, values);
+        return values;
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] both = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+}

@@ -1,0 +1,27 @@
+package ember.backend.parity;
+
+/**
+ * How far a float32 backend may stray from the double-precision reference, per op family.
+ * One place for every parity check (JUnit and `ember selftest`). Inputs are uniform in
+ * [-1, 1], so the absolute parts are on the scale of one.
+ */
+public final class Tolerances {
+    private Tolerances() {}
+
+    /** fill, relu, gather: the result is one of the inputs, exactly. */
+    public static final Tolerance EXACT = new Tolerance(0, 0);
+    /** One float operation per element (bias add, relu/tanh backward, MSE gradient, SGD): a few ulps. */
+    public static final Tolerance ELEMENTWISE = new Tolerance(1e-6, 1e-6);
+    /** tanhf is within 2 ulps; the reference is correctly rounded double. */
+    public static final Tolerance TRANSCENDENTAL = new Tolerance(1e-6, 1e-5);
+    /**
+     * Float sums of up to a few thousand terms (sumRows, MSE) in an order the reference does
+     * not share: error grows like sqrt(n)·eps·|partial sums|.
+     */
+    public static final Tolerance REDUCTION = new Tolerance(1e-5, 1e-5);
+    /**
+     * SGEMM with k ≤ 257 in plain fp32. TF32 (10-bit mantissa) would miss this by far, so the
+     * check also proves cuBLAS does not use TF32 behind our back.
+     */
+    public static final Tolerance GEMM = new Tolerance(1e-4, 1e-4);
+}

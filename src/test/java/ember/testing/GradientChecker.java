@@ -1,5 +1,7 @@
 package ember.testing;
 
+import ember.backend.parity.Comparison;
+import ember.backend.parity.Tolerances;
 import ember.backend.reference.ReferenceBackend.RefBuffer;
 import java.util.function.DoubleSupplier;
 
@@ -28,7 +30,10 @@ public final class GradientChecker {
             input.set(i, saved);
             numeric[i] = (plus - minus) / (2 * STEP);
         }
-        Near.assertClose(what + " gradient vs finite differences", analytic, numeric, Tolerances.GRADIENT_CHECK_F64);
+        Comparison result = Comparison.of(numeric, analytic, Tolerances.GRADIENT_CHECK_F64);
+        if (!result.ok()) {
+            throw new AssertionError(what + " gradient vs finite differences: " + result.summary());
+        }
     }
 
     /** The buffer's values as a double[]. */

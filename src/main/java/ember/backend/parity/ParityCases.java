@@ -123,6 +123,7 @@ public final class ParityCases {
                 }
             }));
         }
+        cases.addAll(NetworkParityCases.all(random));
         return List.copyOf(cases);
     }
 
@@ -156,19 +157,19 @@ public final class ParityCases {
         return values;
     }
 
-    private static Buffer upload(Backend b, float[] values) {
+    static Buffer upload(Backend b, float[] values) {
         Buffer buffer = b.allocate(values.length);
         b.write(buffer, values);
         return buffer;
     }
 
-    private static float[] read(Backend b, Buffer buffer) {
+    static float[] read(Backend b, Buffer buffer) {
         float[] values = new float[buffer.length()];
         b.read(buffer, values);
         return values;
     }
 
-    private static float[] concat(float[] a, float[] b) {
+    static float[] concat(float[] a, float[] b) {
         float[] both = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, both, a.length, b.length);
         return both;

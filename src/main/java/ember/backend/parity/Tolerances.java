@@ -24,4 +24,22 @@ public final class Tolerances {
      * check also proves cuBLAS does not use TF32 behind our back.
      */
     public static final Tolerance GEMM = new Tolerance(1e-4, 1e-4);
+
+    /**
+     * Convolution and batch norm against the double reference: sums of up to a few thousand
+     * products (GEMM over channels·taps, statistics over batch·pixels) of O(1) values.
+     */
+    public static final Tolerance NETWORK = new Tolerance(1e-4, 1e-4);
+
+    /**
+     * Central finite differences in double with step 1e-6: truncation error ~h² and
+     * cancellation error ~ε/h ≈ 1e-10, so 1e-6 never flakes yet any wrong term (O(1)) fails.
+     */
+    public static final Tolerance GRADIENT_CHECK_F64 = new Tolerance(1e-6, 1e-6);
+
+    /**
+     * A short float32 training run against the float64 reference: per-op rounding (~1e-6) is
+     * amplified by every later step; after tens of steps the losses agree to ~1e-4.
+     */
+    public static final Tolerance TRAINING_F32 = new Tolerance(1e-4, 2e-3);
 }

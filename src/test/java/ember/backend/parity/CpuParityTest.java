@@ -6,30 +6,47 @@ import ember.backend.cpu.CpuBackend;
 import ember.backend.reference.ReferenceBackend;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
-/** The shared parity cases on the CPU backend: proves the cases and tolerances hold where no GPU is. */
+/**
+ * The shared parity cases on the CPU backend, twice: GEMM through the system's CBLAS and
+ * through the Java loops used when none is installed (CI installs OpenBLAS, so both run).
+ */
 class CpuParityTest {
     private static CpuBackend cpu;
+    private static CpuBackend javaOnly;
     private static final ReferenceBackend REFERENCE = new ReferenceBackend();
 
     @BeforeAll
     static void open() {
         cpu = CpuBackend.withBlasIfPresent(2);
+        javaOnly = CpuBackend.javaOnly(2);
     }
 
     @AfterAll
     static void close() {
         cpu.close();
+        javaOnly.close();
     }
 
     @TestFactory
-    Stream<DynamicTest> everyOpMatchesTheReference() {
+    Stream<DynamicTest> everyOpMatchesTheReferenceWithBlas() {
+        Assumptions.assumeTrue(cpu.usesBlas(), "no CBLAS library installed: " + cpu.description());
+        return cases(cpu);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyOpMatchesTheReferenceWithJavaGemm() {
+        return cases(javaOnly);
+    }
+
+    private static Stream<DynamicTest> cases(CpuBackend backend) {
         long seed = ParitySeed.fresh();
         return ParityCases.all(seed).stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
-            Comparison result = c.check(cpu, REFERENCE);
+            Comparison result = c.check(backend, REFERENCE);
             assertTrue(result.ok(), () -> c.name() + " (seed " + seed + "): " + result.summary());
         }));
     }

@@ -1,0 +1,147 @@
+package ember.backend.parity;
+
+import static ember.backend.parity.ParityCases.concat;
+import static ember.backend.parity.ParityCases.read;
+import static ember.backend.parity.ParityCases.uniform;
+import static ember.backend.parity.ParityCases.upload;
+
+import ember.backend.Buffer;
+import ember.backend.ChannelShape;
+import ember.backend.ConvShape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The ops of the ResNet: residual add, convolutions (3×3 stride 1 and 2, the 1×1 stride-2
+ * shortcut, odd sizes, 1×1 images), batch norm, global pooling and softmax cross-entropy.
+ * Outputs that accumulate start from random values, so overwrite-vs-add mistakes show.
+ */
+final class NetworkParityCases {
+    private NetworkParityCases() {}
+
+    static final ConvShape[] CONVOLUTIONS = {
+        new ConvShape(1, 1, 1, 1, 1, 1, 1, 0),
+        new ConvShape(2, 3, 5, 7, 4, 3, 1, 1),
+        new ConvShape(3, 5, 7, 6, 3, 3, 2, 1),
+        new ConvShape(2, 3, 9, 9, 4, 1, 2, 0),
+        new ConvShape(2, 2, 3, 3, 3, 3, 1, 1),
+        new ConvShape(3, 16, 16, 16, 16, 3, 1, 1),
+        new ConvShape(3, 16, 16, 16, 32, 3, 2, 1),
+        new ConvShape(5, 64, 8, 8, 64, 3, 1, 1),
+    };
+
+    static final ChannelShape[] CHANNEL_SHAPES = {
+        new ChannelShape(1, 1, 2), new ChannelShape(2, 3, 5), new ChannelShape(5, 7, 1), new ChannelShape(4, 16, 64),
+    };
+
+    static List<ParityCase> all(SplittableRandom random) {
+        List<ParityCase> cases = new ArrayList<>();
+        for (int n : new int[] {1, 257, 65537}) {
+            float[] a = uniform(random, n), b = uniform(random, n);
+            cases.add(new ParityCase("add", "n=" + n, Tolerances.ELEMENTWISE, be -> {
+                try (Buffer ab = upload(be, a); Buffer bb = upload(be, b); Buffer y = be.allocate(n)) {
+                    be.add(ab, bb, y);
+                    return read(be, y);
+                }
+            }));
+        }
+        for (ConvShape c : CONVOLUTIONS) {
+            addConvolution(cases, random, c);
+        }
+        for (ChannelShape s : CHANNEL_SHAPES) {
+            addBatchNormAndPool(cases, random, s);
+        }
+        for (int[] bc : new int[][] {{1, 1}, {1, 10}, {7, 3}, {128, 10}}) {
+            int batch = bc[0], classes = bc[1];
+            float[] logits = uniform(random, batch * classes);
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] *= 4;
+            }
+            float[] labels = new float[batch];
+            for (int i = 0; i < batch; i++) {
+                labels[i] = random.nextInt(classes);
+            }
+            cases.add(new ParityCase("softmaxCrossEntropy", batch + "x" + classes, Tolerances.REDUCTION, b -> {
+                try (Buffer l = upload(b, logits); Buffer y = upload(b, labels);
+                     Buffer d = b.allocate(batch * classes); Buffer stats = b.allocate(2)) {
+                    b.softmaxCrossEntropy(batch, classes, l, y, d, stats);
+                    return concat(read(b, d), read(b, stats));
+                }
+            }));
+        }
+        return cases;
+    }
+
+    private static void addConvolution(List<ParityCase> cases, SplittableRandom random, ConvShape c) {
+        float[] x = uniform(random, c.inputSize()), w = uniform(random, c.weightSize());
+        float[] dy = uniform(random, c.outputSize()), dw = uniform(random, c.weightSize());
+        String shape = c.batch() + "x" + c.inChannels() + "x" + c.height() + "x" + c.width() + " -> " + c.outChannels()
+                + " k" + c.kernel() + " s" + c.stride() + " p" + c.padding();
+        cases.add(new ParityCase("conv2d", shape, Tolerances.NETWORK, b -> {
+            try (Buffer xb = upload(b, x); Buffer wb = upload(b, w); Buffer y = b.allocate(c.outputSize())) {
+                b.conv2d(c, xb, wb, y);
+                return read(b, y);
+            }
+        }));
+        cases.add(new ParityCase("conv2dBackwardData", shape, Tolerances.NETWORK, b -> {
+            try (Buffer dyb = upload(b, dy); Buffer wb = upload(b, w); Buffer dx = b.allocate(c.inputSize())) {
+                b.conv2dBackwardData(c, dyb, wb, dx);
+                return read(b, dx);
+            }
+        }));
+        cases.add(new ParityCase("conv2dBackwardFilter", shape + " (accumulates)", Tolerances.NETWORK, b -> {
+            try (Buffer xb = upload(b, x); Buffer dyb = upload(b, dy); Buffer dwb = upload(b, dw)) {
+                b.conv2dBackwardFilter(c, xb, dyb, dwb);
+                return read(b, dwb);
+            }
+        }));
+    }
+
+    private static void addBatchNormAndPool(List<ParityCase> cases, SplittableRandom random, ChannelShape s) {
+        int c = s.channels();
+        float[] x = uniform(random, s.size()), dy = uniform(random, s.size());
+        float[] gamma = uniform(random, c), beta = uniform(random, c), mean = uniform(random, c);
+        float[] variance = uniform(random, c), invStd = uniform(random, c);
+        for (int i = 0; i < c; i++) {
+            variance[i] = Math.abs(variance[i]) + 0.1f;
+            invStd[i] = Math.abs(invStd[i]) + 0.5f;
+        }
+        String shape = s.batch() + "x" + c + "x" + s.pixels();
+        cases.add(new ParityCase("batchNormTraining", shape, Tolerances.NETWORK, b -> {
+            try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
+                 Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
+                 Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
+                b.batchNormTraining(s, xb, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
+                return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+            }
+        }));
+        cases.add(new ParityCase("batchNormInference", shape, Tolerances.NETWORK, b -> {
+            try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
+                 Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance)) {
+                b.batchNormInference(s, xb, g, be, y, rm, rv, 1e-5f);
+                return read(b, y);
+            }
+        }));
+        cases.add(new ParityCase("batchNormBackward", shape + " (dgamma, dbeta accumulate)", Tolerances.NETWORK, b -> {
+            try (Buffer xb = upload(b, x); Buffer dyb = upload(b, dy); Buffer g = upload(b, gamma);
+                 Buffer sm = upload(b, mean); Buffer si = upload(b, invStd); Buffer dx = b.allocate(s.size());
+                 Buffer dg = upload(b, beta); Buffer db = upload(b, mean)) {
+                b.batchNormBackward(s, xb, dyb, g, sm, si, dx, dg, db);
+                return concat(read(b, dx), concat(read(b, dg), read(b, db)));
+            }
+        }));
+        cases.add(new ParityCase("globalAvgPool", shape, Tolerances.REDUCTION, b -> {
+            try (Buffer xb = upload(b, x); Buffer y = b.allocate(s.batch() * c)) {
+                b.globalAvgPool(s, xb, y);
+                return read(b, y);
+            }
+        }));
+        cases.add(new ParityCase("globalAvgPoolBackward", shape, Tolerances.ELEMENTWISE, b -> {
+            try (Buffer d = upload(b, java.util.Arrays.copyOf(dy, s.batch() * c)); Buffer dx = b.allocate(s.size())) {
+                b.globalAvgPoolBackward(s, d, dx);
+                return read(b, dx);
+            }
+        }));
+    }
+}

@@ -14,11 +14,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 
 /** Small generated CIFAR-10 datasets in both layouts, written to a test's temporary folder. */
-final class CifarFixtures {
+public final class CifarFixtures {
     private CifarFixtures() {}
 
     /** Random images with labels cycling through the classes (label = i mod 10, so every class appears). */
-    static ImageSet randomSet(String name, int count, long seed) {
+    public static ImageSet randomSet(String name, int count, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         byte[] pixels = new byte[count * Cifar10.IMAGE_BYTES];
         for (int i = 0; i < pixels.length; i++) {
@@ -32,7 +32,7 @@ final class CifarFixtures {
     }
 
     /** Writes {@code dir/cifar-10-batches-bin/}: train split evenly over the five files, test in one. */
-    static Path writeBinary(Path dir, ImageSet train, ImageSet test) throws IOException {
+    public static Path writeBinary(Path dir, ImageSet train, ImageSet test) throws IOException {
         Path batches = Files.createDirectories(dir.resolve(Cifar10.BINARY_FOLDER));
         int perFile = train.size() / 5;
         for (int f = 0; f < 5; f++) {

@@ -1,0 +1,153 @@
+package ember.exp2;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ember.cli.Main;
+import ember.data.Cifar10;
+import ember.data.Cifar10Data;
+import ember.data.CifarFixtures;
+import ember.io.Safetensors;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * exp2 end to end through the command line on real CIFAR-10 images (../shared/data, converted
+ * once to the official binary layout so each run loads in a fraction of a second), on small
+ * subsets so that the whole class runs in about a minute on two cores.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class Exp2CommandTest {
+    static final Path SHARED = Path.of("..", "shared", "data", "cifar10-jpeg.tar.gz");
+
+    @TempDir
+    static Path dir;
+    static Path data;
+    static Path run;
+
+    private record Run(int exit, String out, String err) {}
+
+    private static Run ember(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        var cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private static Run exp2(Path out, String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("exp2", "--device", "cpu", "--data", data.toString(),
+                "--train-images", "1024", "--test-images", "500", "--batch", "64", "--out", out.toString()));
+        all.addAll(Arrays.asList(args));
+        return ember(all.toArray(String[]::new));
+    }
+
+    @BeforeAll
+    static void realDataAsBinary() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(SHARED), "no CIFAR-10 at " + SHARED.toAbsolutePath());
+        Cifar10Data all = Cifar10.load(SHARED);
+        data = dir.resolve("cifar");
+        CifarFixtures.writeBinary(data, all.train(), all.test());
+        run = dir.resolve("run");
+    }
+
+    @Test
+    @Order(1)
+    void shortRealRunLearnsAndWritesEverything() throws Exception {
+        Run r = exp2(run, "--schedule", "0.1x1,0.01x1");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<String> csv = Files.readAllLines(run.resolve("exp2.csv"));
+        assertEquals(3, csv.size(), String.join("\n", csv));
+        EpochResult first = EpochResult.parseCsv(csv.get(1)), second = EpochResult.parseCsv(csv.get(2));
+        assertTrue(first.train().loss() < 2.45 && second.train().loss() < first.train().loss(),
+                "train loss should fall from the initial ln(10) = 2.30: " + first.train().loss() + " then " + second.train().loss());
+        assertTrue(second.test().accuracy() > 0.15, "test accuracy above chance after 32 steps: " + second.test().accuracy());
+        for (String file : List.of("final.safetensors", "exp2.png", "checkpoints/epoch-01.safetensors", "checkpoints/epoch-02.safetensors")) {
+            assertTrue(Files.size(run.resolve(file)) > 1000, file);
+        }
+        assertTrue(r.out().contains("epoch  2/2  lr 0.01"), r.out());
+        Safetensors.Contents weights = Safetensors.read(run.resolve("final.safetensors"));
+        assertEquals(32f, weights.tensors().get("layer2.0.shortcut.1.num_batches_tracked").data()[0]);
+        assertTrue(weights.tensors().containsKey("linear.weight"));
+    }
+
+    @Test
+    @Order(2)
+    void resumingAfterEpochOneGivesTheSameWeightsAsNeverStopping() throws Exception {
+        Path resumed = dir.resolve("resumed");
+        Run r = exp2(resumed, "--resume", run.resolve("checkpoints/epoch-01.safetensors").toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("after epoch 1"), r.out());
+        var continuous = Safetensors.read(run.resolve("final.safetensors")).tensors();
+        var afterResume = Safetensors.read(resumed.resolve("final.safetensors")).tensors();
+        assertEquals(continuous.keySet(), afterResume.keySet());
+        for (String name : continuous.keySet()) {
+            assertArrayEquals(continuous.get(name).data(), afterResume.get(name).data(), name);
+        }
+        assertEquals(Files.readAllLines(run.resolve("exp2.csv")).size(), Files.readAllLines(resumed.resolve("exp2.csv")).size(),
+                "the resumed log carries the earlier epoch");
+    }
+
+    @Test
+    @Order(3)
+    void evalOnlyReproducesTheLastTestAccuracy() throws Exception {
+        Run r = exp2(dir.resolve("eval"), "--eval-only", "--init", run.resolve("final.safetensors").toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<String> csv = Files.readAllLines(run.resolve("exp2.csv"));
+        double logged = EpochResult.parseCsv(csv.getLast()).test().accuracy();
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "test accuracy %.2f%%", 100 * logged)), r.out());
+    }
+
+    @Test
+    @Order(4)
+    void initStartsTheSecondPhaseFromSavedWeights() {
+        Run r = exp2(dir.resolve("phase2"), "--init", run.resolve("checkpoints/epoch-01.safetensors").toString(),
+                "--schedule", "0.01x1");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("epoch  1/1  lr 0.01"), r.out());
+    }
+
+    @Test
+    @Order(5)
+    void badCheckpointsAreNamed() throws Exception {
+        Path checkpoint = run.resolve("checkpoints/epoch-01.safetensors");
+        byte[] bytes = Files.readAllBytes(checkpoint);
+        Path truncated = dir.resolve("truncated.safetensors");
+        Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
+        Run r = exp2(dir.resolve("x"), "--resume", truncated.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.exit());
+        assertTrue(r.err().contains(truncated + ": not a valid safetensors file"), r.err());
+
+        r = exp2(dir.resolve("x"), "--resume", run.resolve("final.safetensors").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.exit());
+        assertTrue(r.err().contains("holds weights but no training state; start from it with --init"), r.err());
+
+        Path otherModel = dir.resolve("exp1.safetensors");
+        Safetensors.write(otherModel, java.util.Map.of("0.weight", new Safetensors.Tensor(new int[] {1}, new float[] {1})),
+                java.util.Map.of());
+        r = exp2(dir.resolve("x"), "--init", otherModel.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.exit());
+        assertTrue(r.err().contains(otherModel + ": tensor conv1.weight is missing"), r.err());
+    }
+
+    @Test
+    @Order(6)
+    void missingDatasetPointsToTheInstructions() {
+        Run r = ember("exp2", "--data", dir.resolve("nowhere").toString(), "--out", dir.resolve("y").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.exit());
+        assertTrue(r.err().contains(dir.resolve("nowhere").toString()) && r.err().contains("data/README.md"), r.err());
+    }
+}

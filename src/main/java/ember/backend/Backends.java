@@ -12,8 +12,9 @@ public final class Backends {
 
     /** The opened backend and why it runs; print {@link #summary()} once. */
     public record Choice(Backend backend, String reason) implements AutoCloseable {
+        /** Two lines: what runs, then why. */
         public String summary() {
-            return "backend: " + backend.description() + " [" + reason + "]";
+            return "backend: " + backend.description() + System.lineSeparator() + "  why: " + reason;
         }
 
         @Override

@@ -165,9 +165,20 @@ public final class CpuBackend implements Backend {
         int xo = CpuBuffer.of(x).offset(), yo = CpuBuffer.of(y).offset();
         parallel.range(x.length(), ELEMENTWISE_GRAIN / 8, (from, to) -> {
             for (int i = from; i < to; i++) {
-                yd[yo + i] = (float) Math.tanh(xd[xo + i]);
+                yd[yo + i] = fastTanh(xd[xo + i]);
             }
         });
+    }
+
+    /**
+     * tanh through the exp intrinsic, several times faster than Math.tanh and, computed in
+     * double, within half an ulp of float after rounding: 1 − 2/(e^{2x} + 1).
+     */
+    static float fastTanh(float x) {
+        if (Math.abs(x) < 0x1p-12f) {
+            return x; // tanh x = x − x³/3: the cubic term is below float precision, and the formula would cancel
+        }
+        return (float) (1 - 2 / (Math.exp(2.0 * x) + 1));
     }
 
     @Override

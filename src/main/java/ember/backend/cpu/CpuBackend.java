@@ -149,13 +149,9 @@ public final class CpuBackend implements Backend {
     public void reluBackward(Buffer x, Buffer dy, Buffer dx) {
         Checks.sameLength("reluBackward", x, dy);
         Checks.sameLength("reluBackward", x, dx);
-        float[] xd = CpuBuffer.of(x).data, dyd = CpuBuffer.of(dy).data, dxd = CpuBuffer.of(dx).data;
-        int xo = CpuBuffer.of(x).offset(), dyo = CpuBuffer.of(dy).offset(), dxo = CpuBuffer.of(dx).offset();
-        parallel.range(x.length(), ELEMENTWISE_GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                dxd[dxo + i] = xd[xo + i] > 0 ? dyd[dyo + i] : 0f;
-            }
-        });
+        CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdx = CpuBuffer.of(dx);
+        parallel.range(x.length(), ELEMENTWISE_GRAIN, (from, to) -> VectorMath.reluBackward(
+                cx.data, cx.offset() + from, cdy.data, cdy.offset() + from, cdx.data, cdx.offset() + from, to - from));
     }
 
     @Override
@@ -339,36 +335,27 @@ public final class CpuBackend implements Backend {
         int m = s.perChannel(), pixels = s.pixels();
         parallel.range(s.channels(), 1, (from, to) -> {
             for (int c = from; c < to; c++) {
+                // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
                 double sum = 0;
                 for (int n = 0; n < s.batch(); n++) {
-                    int base = cx.offset() + (n * s.channels() + c) * pixels;
-                    for (int p = 0; p < pixels; p++) {
-                        sum += cx.data[base + p];
-                    }
+                    sum += VectorMath.sum(cx.data, cx.offset() + (n * s.channels() + c) * pixels, pixels);
                 }
-                double mean = sum / m;
+                float mean = (float) (sum / m);
                 double squares = 0;
                 for (int n = 0; n < s.batch(); n++) {
-                    int base = cx.offset() + (n * s.channels() + c) * pixels;
-                    for (int p = 0; p < pixels; p++) {
-                        double d = cx.data[base + p] - mean;
-                        squares += d * d;
-                    }
+                    squares += VectorMath.squaredDeviations(cx.data, cx.offset() + (n * s.channels() + c) * pixels, pixels, mean);
                 }
                 double invStd = 1 / Math.sqrt(squares / m + eps);
                 float scale = (float) (invStd * g.data[g.offset() + c]);
                 float shift = (float) (b.data[b.offset() + c] - mean * invStd * g.data[g.offset() + c]);
                 for (int n = 0; n < s.batch(); n++) {
-                    int in = cx.offset() + (n * s.channels() + c) * pixels;
-                    int out = cy.offset() + (n * s.channels() + c) * pixels;
-                    for (int p = 0; p < pixels; p++) {
-                        cy.data[out + p] = cx.data[in + p] * scale + shift;
-                    }
+                    int plane = (n * s.channels() + c) * pixels;
+                    VectorMath.scaleShift(cx.data, cx.offset() + plane, cy.data, cy.offset() + plane, pixels, scale, shift);
                 }
                 double unbiased = m > 1 ? squares / (m - 1) : squares / m;
                 rm.data[rm.offset() + c] = (float) ((1 - momentum) * rm.data[rm.offset() + c] + momentum * mean);
                 rv.data[rv.offset() + c] = (float) ((1 - momentum) * rv.data[rv.offset() + c] + momentum * unbiased);
-                sm.data[sm.offset() + c] = (float) mean;
+                sm.data[sm.offset() + c] = mean;
                 si.data[si.offset() + c] = (float) invStd;
             }
         });
@@ -387,11 +374,8 @@ public final class CpuBackend implements Backend {
                 float scale = (float) (invStd * g.data[g.offset() + c]);
                 float shift = (float) (b.data[b.offset() + c] - rm.data[rm.offset() + c] * invStd * g.data[g.offset() + c]);
                 for (int n = 0; n < s.batch(); n++) {
-                    int in = cx.offset() + (n * s.channels() + c) * pixels;
-                    int out = cy.offset() + (n * s.channels() + c) * pixels;
-                    for (int p = 0; p < pixels; p++) {
-                        cy.data[out + p] = cx.data[in + p] * scale + shift;
-                    }
+                    int plane = (n * s.channels() + c) * pixels;
+                    VectorMath.scaleShift(cx.data, cx.offset() + plane, cy.data, cy.offset() + plane, pixels, scale, shift);
                 }
             }
         });
@@ -408,23 +392,22 @@ public final class CpuBackend implements Backend {
         parallel.range(s.channels(), 1, (from, to) -> {
             for (int c = from; c < to; c++) {
                 float mean = sm.data[sm.offset() + c], invStd = si.data[si.offset() + c];
-                double sumDy = 0, sumDyXhat = 0;
+                double sumDy = 0, sumDyCentered = 0;
                 for (int n = 0; n < s.batch(); n++) {
-                    int base = (n * s.channels() + c) * pixels;
-                    for (int p = 0; p < pixels; p++) {
-                        float d = cdy.data[cdy.offset() + base + p];
-                        sumDy += d;
-                        sumDyXhat += d * (cx.data[cx.offset() + base + p] - mean) * invStd;
-                    }
+                    int plane = (n * s.channels() + c) * pixels;
+                    sumDy += VectorMath.sum(cdy.data, cdy.offset() + plane, pixels);
+                    sumDyCentered += VectorMath.centeredDot(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane,
+                            pixels, mean);
                 }
+                double sumDyXhat = sumDyCentered * invStd;
+                // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·invStd.
                 float scale = g.data[g.offset() + c] * invStd;
-                float meanDy = (float) (sumDy / m), meanDyXhat = (float) (sumDyXhat / m);
+                float onCentered = (float) (-scale * invStd * sumDyXhat / m);
+                float constant = (float) (-scale * sumDy / m);
                 for (int n = 0; n < s.batch(); n++) {
-                    int base = (n * s.channels() + c) * pixels;
-                    for (int p = 0; p < pixels; p++) {
-                        float xhat = (cx.data[cx.offset() + base + p] - mean) * invStd;
-                        cdx.data[cdx.offset() + base + p] = scale * (cdy.data[cdy.offset() + base + p] - meanDy - xhat * meanDyXhat);
-                    }
+                    int plane = (n * s.channels() + c) * pixels;
+                    VectorMath.affine2(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane, cdx.data,
+                            cdx.offset() + plane, pixels, scale, onCentered, mean, constant);
                 }
                 dg.data[dg.offset() + c] += (float) sumDyXhat;
                 db.data[db.offset() + c] += (float) sumDy;

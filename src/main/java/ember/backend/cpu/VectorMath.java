@@ -1,0 +1,103 @@
+package ember.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The elementwise and reduction loops of the CPU backend in SIMD (the JIT does not vectorise
+ * float reductions, whose order it must keep, nor the select of a ReLU mask). Each method
+ * works on a span of one or more arrays; sums are kept per lane and added at the end.
+ */
+final class VectorMath {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private VectorMath() {}
+
+    /** Σ a[off .. off+len). */
+    static float sum(float[] a, int off, int len) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            acc = acc.add(FloatVector.fromArray(S, a, off + i));
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            sum += a[off + i];
+        }
+        return sum;
+    }
+
+    /** Σ (a − mean)² over the span. */
+    static float squaredDeviations(float[] a, int off, int len, float mean) {
+        FloatVector acc = FloatVector.zero(S);
+        FloatVector m = FloatVector.broadcast(S, mean);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            FloatVector d = FloatVector.fromArray(S, a, off + i).sub(m);
+            acc = d.fma(d, acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            float d = a[off + i] - mean;
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    /** Σ a·(b − center) over two spans of equal length; centring first avoids cancellation. */
+    static float centeredDot(float[] a, int aOff, float[] b, int bOff, int len, float center) {
+        FloatVector acc = FloatVector.zero(S);
+        FloatVector m = FloatVector.broadcast(S, center);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i).sub(m), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            sum += a[aOff + i] * (b[bOff + i] - center);
+        }
+        return sum;
+    }
+
+    /** y = a·x + c over a span (y may be x). */
+    static void scaleShift(float[] x, int xOff, float[] y, int yOff, int len, float a, float c) {
+        FloatVector va = FloatVector.broadcast(S, a), vc = FloatVector.broadcast(S, c);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).fma(va, vc).intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) {
+            y[yOff + i] = x[xOff + i] * a + c;
+        }
+    }
+
+    /** z = a·u + b·(v − center) + c over a span: batch norm's input gradient in one pass. */
+    static void affine2(float[] u, int uOff, float[] v, int vOff, float[] z, int zOff, int len,
+                        float a, float b, float center, float c) {
+        FloatVector va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, b);
+        FloatVector vc = FloatVector.broadcast(S, c), m = FloatVector.broadcast(S, center);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            FloatVector uv = FloatVector.fromArray(S, u, uOff + i), vv = FloatVector.fromArray(S, v, vOff + i).sub(m);
+            uv.fma(va, vv.fma(vb, vc)).intoArray(z, zOff + i);
+        }
+        for (; i < len; i++) {
+            z[zOff + i] = u[uOff + i] * a + ((v[vOff + i] - center) * b + c);
+        }
+    }
+
+    /** dx = dy where x > 0, else 0 (dx may be dy). */
+    static void reluBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int len) {
+        FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            VectorMask<Float> positive = FloatVector.fromArray(S, x, xOff + i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(S, dy, dyOff + i), positive).intoArray(dx, dxOff + i);
+        }
+        for (; i < len; i++) {
+            dx[dxOff + i] = x[xOff + i] > 0 ? dy[dyOff + i] : 0f;
+        }
+    }
+}

@@ -4,9 +4,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector loops of {@link DirectConv3x3}: a tile of 4 output channels × 4 vectors of
- * flat output positions lives in 16 accumulators while the input channels and 9 taps
- * stream past (4 loads + 4 broadcasts per 16 FMAs). Only loaded when the module is present.
+ * The vector loops of {@link DirectConv3x3}: a tile of 4 output channels × 2 vectors of
+ * flat output positions lives in 8 accumulators while the input channels and 9 taps stream
+ * past (2 loads + 4 broadcasts per 8 FMAs). Sized for 16 AVX2 registers: 8 accumulators
+ * also cover the FMA latency × 2 pipes. Only loaded when the module is present.
  */
 final class DirectConv3x3Kernel {
     private DirectConv3x3Kernel() {}
@@ -22,8 +23,8 @@ final class DirectConv3x3Kernel {
         for (; o0 + 4 <= outC; o0 += 4) {
             int wBase = o0 * inC * 9;
             int v = 0;
-            for (; v + 4 <= vectors; v += 4) {
-                tile4x4(inC, plane, wp, v * VL, packed, wBase, padded, acc, o0 * accPlane, accPlane);
+            for (; v + 2 <= vectors; v += 2) {
+                tile4x2(inC, plane, wp, v * VL, packed, wBase, padded, acc, o0 * accPlane, accPlane);
             }
             for (; v < vectors; v++) {
                 tile4x1(inC, plane, wp, v * VL, packed, wBase, padded, acc, o0 * accPlane, accPlane);
@@ -37,41 +38,44 @@ final class DirectConv3x3Kernel {
         }
     }
 
-    private static void tile4x4(int inC, int plane, int wp, int p, float[] w, int wBase, float[] x,
+    private static void tile4x2(int inC, int plane, int wp, int p, float[] w, int wBase, float[] x,
                                 float[] acc, int accOff, int accPlane) {
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         int wi = wBase;
         for (int c = 0; c < inC; c++) {
             int row = c * plane + p;
             for (int ky = 0; ky < 3; ky++, row += wp) {
                 for (int kx = 0; kx < 3; kx++, wi += 4) {
-                    int i = row + kx;
-                    FloatVector x0 = FloatVector.fromArray(S, x, i);
-                    FloatVector x1 = FloatVector.fromArray(S, x, i + VL);
-                    FloatVector x2 = FloatVector.fromArray(S, x, i + 2 * VL);
-                    FloatVector x3 = FloatVector.fromArray(S, x, i + 3 * VL);
+                    FloatVector x0 = FloatVector.fromArray(S, x, row + kx);
+                    FloatVector x1 = FloatVector.fromArray(S, x, row + kx + VL);
                     FloatVector w0 = FloatVector.broadcast(S, w[wi]);
-                    a00 = x0.fma(w0, a00); a01 = x1.fma(w0, a01); a02 = x2.fma(w0, a02); a03 = x3.fma(w0, a03);
+                    a00 = x0.fma(w0, a00);
+                    a01 = x1.fma(w0, a01);
                     FloatVector w1 = FloatVector.broadcast(S, w[wi + 1]);
-                    a10 = x0.fma(w1, a10); a11 = x1.fma(w1, a11); a12 = x2.fma(w1, a12); a13 = x3.fma(w1, a13);
+                    a10 = x0.fma(w1, a10);
+                    a11 = x1.fma(w1, a11);
                     FloatVector w2 = FloatVector.broadcast(S, w[wi + 2]);
-                    a20 = x0.fma(w2, a20); a21 = x1.fma(w2, a21); a22 = x2.fma(w2, a22); a23 = x3.fma(w2, a23);
+                    a20 = x0.fma(w2, a20);
+                    a21 = x1.fma(w2, a21);
                     FloatVector w3 = FloatVector.broadcast(S, w[wi + 3]);
-                    a30 = x0.fma(w3, a30); a31 = x1.fma(w3, a31); a32 = x2.fma(w3, a32); a33 = x3.fma(w3, a33);
+                    a30 = x0.fma(w3, a30);
+                    a31 = x1.fma(w3, a31);
                 }
             }
         }
         int o = accOff + p;
-        a00.intoArray(acc, o); a01.intoArray(acc, o + VL); a02.intoArray(acc, o + 2 * VL); a03.intoArray(acc, o + 3 * VL);
+        a00.intoArray(acc, o);
+        a01.intoArray(acc, o + VL);
         o += accPlane;
-        a10.intoArray(acc, o); a11.intoArray(acc, o + VL); a12.intoArray(acc, o + 2 * VL); a13.intoArray(acc, o + 3 * VL);
+        a10.intoArray(acc, o);
+        a11.intoArray(acc, o + VL);
         o += accPlane;
-        a20.intoArray(acc, o); a21.intoArray(acc, o + VL); a22.intoArray(acc, o + 2 * VL); a23.intoArray(acc, o + 3 * VL);
+        a20.intoArray(acc, o);
+        a21.intoArray(acc, o + VL);
         o += accPlane;
-        a30.intoArray(acc, o); a31.intoArray(acc, o + VL); a32.intoArray(acc, o + 2 * VL); a33.intoArray(acc, o + 3 * VL);
+        a30.intoArray(acc, o);
+        a31.intoArray(acc, o + VL);
     }
 
     private static void tile4x1(int inC, int plane, int wp, int p, float[] w, int wBase, float[] x,

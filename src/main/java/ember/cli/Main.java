@@ -16,6 +16,13 @@ public final class Main {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            // The CPU backend's SIMD loops need it, and a jar manifest cannot add a module.
+            System.err.println("ember: start the JVM with --add-modules jdk.incubator.vector "
+                    + "(src/main/sh/ember does), e.g. java --add-modules jdk.incubator.vector "
+                    + "--enable-native-access=ALL-UNNAMED -jar target/ember.jar");
+            System.exit(EXIT_BAD_INPUT);
+        }
         System.exit(commandLine().execute(args));
     }
 

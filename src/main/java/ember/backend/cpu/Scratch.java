@@ -5,12 +5,13 @@ package ember.backend.cpu;
  * later step reuses. Slots separate arrays that one op needs at the same time.
  */
 final class Scratch {
-    static final int COLUMNS = 0, PARTIAL_SUMS = 1;
+    static final int COLUMNS = 0, PARTIAL_SUMS = 1, PADDED = 2, PACKED_WEIGHTS = 3;
+    private static final int SLOTS = 4;
 
     private final float[][][] arrays;
 
     Scratch(int workers) {
-        arrays = new float[workers][2][];
+        arrays = new float[workers][SLOTS][];
     }
 
     float[] get(int worker, int slot, int size) {

@@ -29,6 +29,9 @@ final class NetworkParityCases {
         new ConvShape(3, 16, 16, 16, 16, 3, 1, 1),
         new ConvShape(3, 16, 16, 16, 32, 3, 2, 1),
         new ConvShape(5, 64, 8, 8, 64, 3, 1, 1),
+        // Direct 3×3 path (width ≥ 16): channel counts off its tile of 4, odd widths, one row.
+        new ConvShape(2, 6, 5, 21, 5, 3, 1, 1),
+        new ConvShape(3, 5, 1, 19, 9, 3, 1, 1),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {

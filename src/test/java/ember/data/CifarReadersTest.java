@@ -113,6 +113,27 @@ class CifarReadersTest {
     }
 
     @Test
+    void greyJpegIsCopiedToEveryChannel() throws IOException {
+        Path root = tmp.resolve("greyjpeg");
+        CifarFixtures.writeImageFolder(root, train, test, "jpg");
+        BufferedImage grey = new BufferedImage(32, 32, BufferedImage.TYPE_BYTE_GRAY);
+        for (int p = 0; p < 1024; p++) {
+            grey.getRaster().setSample(p % 32, p / 32, 0, (p * 5) % 256);
+        }
+        Path file = root.resolve("test/truck/0000.jpg");
+        CifarFixtures.writeImage(file, grey, "jpg");
+        ImageSet loaded = Cifar10.load(root, TINY, 2).test();
+        int last = loaded.size() - 1; // the only truck
+        var decoded = ImageIO.read(file.toFile()).getRaster();
+        for (int p = 0; p < 1024; p++) {
+            int want = decoded.getSample(p % 32, p / 32, 0);
+            for (int c = 0; c < 3; c++) {
+                assertEquals(want, loaded.pixels()[last * 3072 + c * 1024 + p] & 0xFF, "channel " + c + " pixel " + p);
+            }
+        }
+    }
+
+    @Test
     void resolverFindsUnpackedFolderOrSingleArchiveInsideAFolder() throws IOException {
         Path holder = tmp.resolve("holder");
         CifarFixtures.writeImageFolder(holder.resolve("cifar10-png"), train, test, "png");

@@ -84,6 +84,9 @@ class CifarReadersTest {
             }
         }
         assertArrayEquals(CifarFixtures.sortedByLabel(train).labels(), loaded.labels());
+        // The same files from a .tar.gz decode to the same bytes.
+        Path archive = CifarFixtures.tarGz(root, tmp.resolve("jpeg.tar.gz"), true);
+        assertSameImages(loaded, Cifar10.load(archive, TINY, 2).train());
     }
 
     @Test

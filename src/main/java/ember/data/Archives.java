@@ -32,7 +32,8 @@ final class Archives {
             byte[] magic = file.readNBytes(4);
             file.reset();
             boolean gzip = GzipCompressorInputStream.matches(magic, magic.length);
-            InputStream data = gzip ? new BufferedInputStream(new GzipCompressorInputStream(file, true), 1 << 16) : file;
+            InputStream data = gzip ? new BufferedInputStream(GzipCompressorInputStream.builder()
+                    .setInputStream(file).setDecompressConcatenated(true).get(), 1 << 16) : file;
             TarArchiveInputStream tar = new TarArchiveInputStream(data);
             return read(archive, tar, images, expected);
         } catch (DatasetException e) {

@@ -337,7 +337,12 @@ public final class BatchLoader implements AutoCloseable {
                     if (failure != null) {
                         throw new IllegalStateException("preparing batch " + k + " of epoch " + number + " failed", failure);
                     }
-                    readyChanged.awaitUninterruptibly();
+                    try {
+                        readyChanged.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while waiting for batch " + k + " of epoch " + number, e);
+                    }
                 }
                 waitNanos += System.nanoTime() - start;
                 readyBatch[slot] = -1;

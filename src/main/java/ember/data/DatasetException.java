@@ -9,6 +9,8 @@ import java.io.IOException;
  * it as is.
  */
 public final class DatasetException extends IOException {
+    private static final long serialVersionUID = 1L;
+
     public DatasetException(String message) {
         super(message);
     }

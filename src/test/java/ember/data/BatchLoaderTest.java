@@ -11,7 +11,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+/** A broken hand-over between workers and consumer shows as a hang: the timeout turns it into a failure. */
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BatchLoaderTest {
     private final ImageSet set = CifarFixtures.randomSet("train", 300, 11);
 

@@ -84,6 +84,9 @@ class CifarReadersTest {
             }
         }
         assertArrayEquals(CifarFixtures.sortedByLabel(train).labels(), loaded.labels());
+        // The same files from a .tar.gz decode to the same bytes.
+        Path archive = CifarFixtures.tarGz(root, tmp.resolve("jpeg.tar.gz"), true);
+        assertSameImages(loaded, Cifar10.load(archive, TINY, 2).train());
     }
 
     @Test
@@ -109,6 +112,27 @@ class CifarReadersTest {
             assertEquals(x * 8, loaded.pixels()[second + p] & 0xFF);
             assertEquals(y * 8, loaded.pixels()[second + 1024 + p] & 0xFF);
             assertEquals(100, loaded.pixels()[second + 2048 + p] & 0xFF);
+        }
+    }
+
+    @Test
+    void greyJpegIsCopiedToEveryChannel() throws IOException {
+        Path root = tmp.resolve("greyjpeg");
+        CifarFixtures.writeImageFolder(root, train, test, "jpg");
+        BufferedImage grey = new BufferedImage(32, 32, BufferedImage.TYPE_BYTE_GRAY);
+        for (int p = 0; p < 1024; p++) {
+            grey.getRaster().setSample(p % 32, p / 32, 0, (p * 5) % 256);
+        }
+        Path file = root.resolve("test/truck/0000.jpg");
+        CifarFixtures.writeImage(file, grey, "jpg");
+        ImageSet loaded = Cifar10.load(root, TINY, 2).test();
+        int last = loaded.size() - 1; // the only truck
+        var decoded = ImageIO.read(file.toFile()).getRaster();
+        for (int p = 0; p < 1024; p++) {
+            int want = decoded.getSample(p % 32, p / 32, 0);
+            for (int c = 0; c < 3; c++) {
+                assertEquals(want, loaded.pixels()[last * 3072 + c * 1024 + p] & 0xFF, "channel " + c + " pixel " + p);
+            }
         }
     }
 

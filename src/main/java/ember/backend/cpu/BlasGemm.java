@@ -93,15 +93,14 @@ final class BlasGemm implements Gemm {
 
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                      float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) {
             return;
         }
-        int lda = Math.max(1, transA ? m : k);
-        int ldb = Math.max(1, transB ? k : n);
         try {
             sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
-                    alpha, heap(a, aOff), lda, heap(b, bOff), ldb, beta, heap(c, cOff), Math.max(1, n));
+                    alpha, heap(a, aOff), lda, heap(b, bOff), ldb, beta, heap(c, cOff), ldc);
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_sgemm failed in " + library, t);
         }

@@ -345,6 +345,10 @@ public final class CpuBackend implements Backend {
     public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
         Checks.conv(s, x, dw, dy);
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
+        if (useDirect(s)) {
+            directFilterGradient(s, cx, cdy, cdw);
+            return;
+        }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int workers = Math.min(parallel.threads(), s.batch());
         // Each worker sums its images into its own partial dW; the partials are added at the end.
@@ -362,6 +366,35 @@ public final class CpuBackend implements Backend {
             float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, s.weightSize());
             for (int i = 0; i < s.weightSize(); i++) {
                 cdw.data[cdw.offset() + i] += partial[i];
+            }
+        }
+    }
+
+    /** Each worker sums its images' taps[t][o][c] into its own scratch; they are added into dw[o][c][t] at the end. */
+    private void directFilterGradient(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer dw) {
+        int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
+        int inImage = inC * h * wd, outImage = outC * h * wd, taps = 9 * outC * inC;
+        int workers = Math.min(parallel.threads(), s.batch());
+        parallel.perWorker(s.batch(), (worker, from, to) -> {
+            float[] padded = scratch.get(worker, Scratch.PADDED, DirectConv3x3.paddedSize(inC, h, wd));
+            float[] pitched = scratch.get(worker, Scratch.COLUMNS, DirectConv3x3.pitchedSize(outC, h, wd));
+            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, taps);
+            DirectConv3x3.clearPadded(padded, inC, h, wd);
+            java.util.Arrays.fill(pitched, 0, DirectConv3x3.pitchedSize(outC, h, wd), 0f);
+            java.util.Arrays.fill(partial, 0, taps, 0f);
+            for (int n = from; n < to; n++) {
+                DirectConv3x3.filterGradient(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
+                        dy.offset() + n * outImage, padded, pitched, partial, gemm);
+            }
+        });
+        for (int worker = 0; worker < workers; worker++) {
+            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, taps);
+            for (int t = 0; t < 9; t++) {
+                for (int o = 0; o < outC; o++) {
+                    for (int c = 0; c < inC; c++) {
+                        dw.data[dw.offset() + (o * inC + c) * 9 + t] += partial[(t * outC + o) * inC + c];
+                    }
+                }
             }
         }
     }

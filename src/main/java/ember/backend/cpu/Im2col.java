@@ -28,7 +28,10 @@ final class Im2col {
                             Arrays.fill(col, dst, dst + outW, 0f);
                             continue;
                         }
-                        Arrays.fill(col, dst, dst + oxFrom, 0f);
+                        // The borders are a column or two: plain stores, as a fill call per row costs more.
+                        for (int ox = 0; ox < oxFrom; ox++) {
+                            col[dst + ox] = 0f;
+                        }
                         int src = plane + iy * s.width() + oxFrom * s.stride() - s.padding() + kx;
                         if (s.stride() == 1) {
                             System.arraycopy(x, src, col, dst + oxFrom, oxTo - oxFrom);
@@ -37,7 +40,9 @@ final class Im2col {
                                 col[dst + ox] = x[src];
                             }
                         }
-                        Arrays.fill(col, dst + oxTo, dst + outW, 0f);
+                        for (int ox = oxTo; ox < outW; ox++) {
+                            col[dst + ox] = 0f;
+                        }
                     }
                 }
             }

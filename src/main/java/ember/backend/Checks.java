@@ -24,6 +24,18 @@ public final class Checks {
         }
     }
 
+    /**
+     * An index stored as a float (gather indices, class labels): it must be an exact integer in
+     * [0, bound). Returns it as an int; otherwise the exception names the op and the value.
+     */
+    public static int index(String op, String what, double value, int bound) {
+        int i = (int) value;
+        if (i != value || i < 0 || i >= bound) {
+            throw new IndexOutOfBoundsException(op + ": " + what + " " + value + " outside 0.." + (bound - 1));
+        }
+        return i;
+    }
+
     public static void gemm(int m, int n, int k, Buffer a, Buffer b, Buffer c) {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k);

@@ -71,18 +71,15 @@ public final class Exp1Model {
     /** The model's output at each x, in chunks of the model's batch capacity. */
     public static float[] predict(Backend backend, Mlp model, float[] xs) {
         float[] out = new float[xs.length];
+        float[] chunk = new float[model.maxBatch()];
         try (Buffer input = backend.allocate(model.maxBatch())) {
-            float[] chunk = new float[model.maxBatch()];
             for (int from = 0; from < xs.length; from += model.maxBatch()) {
                 int n = Math.min(model.maxBatch(), xs.length - from);
+                System.arraycopy(xs, from, chunk, 0, n);
                 Buffer in = input.slice(0, n);
-                float[] values = n == chunk.length ? chunk : new float[n];
-                System.arraycopy(xs, from, values, 0, n);
-                backend.write(in, values);
-                Buffer y = model.forward(in, n);
-                float[] result = new float[n];
-                backend.read(y, result);
-                System.arraycopy(result, 0, out, from, n);
+                backend.write(in, chunk);
+                backend.read(model.forward(in, n), chunk);
+                System.arraycopy(chunk, 0, out, from, n);
             }
         }
         return out;

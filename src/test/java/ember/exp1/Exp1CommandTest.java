@@ -1,11 +1,11 @@
 package ember.exp1;
 
+import static ember.testing.CommandRun.ember;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ember.cli.Main;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import ember.testing.CommandRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,20 +17,9 @@ class Exp1CommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run ember(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void defaultFunctionFitsBelowAStatedMseAndSavesEverything() throws Exception {
-        Run run = ember("exp1", "--device", "cpu", "--seed", "1", "--out", dir.toString());
+        CommandRun run = ember("exp1", "--device", "cpu", "--seed", "1", "--out", dir.toString());
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("backend: cpu"), run.out());
         Exp1Model.Saved saved = Exp1Model.load(dir.resolve("model.safetensors"));
@@ -42,14 +31,14 @@ class Exp1CommandTest {
         assertEquals(Exp1Config.DEFAULT_EPOCHS + 1, loss.size());
         assertTrue(Files.size(dir.resolve("fit.png")) > 10_000);
 
-        Run replot = ember("exp1", "--load", dir.resolve("model.safetensors").toString(), "--out", dir.toString());
+        CommandRun replot = ember("exp1", "--load", dir.resolve("model.safetensors").toString(), "--out", dir.toString());
         assertEquals(0, replot.exit(), replot.err());
         assertTrue(Files.exists(dir.resolve("fit-loaded.png")));
     }
 
     @Test
     void userFunctionIsFitted() {
-        Run run = ember("exp1", "--function", "sin(3*x) + abs(x)", "--x-min", "-2", "--x-max", "2",
+        CommandRun run = ember("exp1", "--function", "sin(3*x) + abs(x)", "--x-min", "-2", "--x-max", "2",
                 "--epochs", "3000", "--device", "cpu", "--out", dir.toString());
         assertEquals(0, run.exit(), run.err());
         String mse = run.out().replaceAll("(?s).*grid MSE ([0-9.]+).*", "$1");
@@ -58,7 +47,7 @@ class Exp1CommandTest {
 
     @Test
     void badFunctionIsNamedWithAnExample() {
-        Run run = ember("exp1", "--function", "x^2 + foo(x)", "--out", dir.toString());
+        CommandRun run = ember("exp1", "--function", "x^2 + foo(x)", "--out", dir.toString());
         assertEquals(Main.EXIT_BAD_INPUT, run.exit());
         assertTrue(run.err().contains("bad --function \"x^2 + foo(x)\""), run.err());
         assertTrue(run.err().contains("e.g. \"x^2 + 2*sin(x) + cos(x-1) - 5\""), run.err());
@@ -66,7 +55,7 @@ class Exp1CommandTest {
 
     @Test
     void functionUndefinedOnTheRangeIsRefusedBeforeTraining() {
-        Run run = ember("exp1", "--function", "log(x)", "--out", dir.toString());
+        CommandRun run = ember("exp1", "--function", "log(x)", "--out", dir.toString());
         assertEquals(Main.EXIT_BAD_INPUT, run.exit());
         assertTrue(run.err().contains("is not finite at x = "), run.err());
     }
@@ -74,14 +63,14 @@ class Exp1CommandTest {
     @Test
     void missingModelFileIsNamed() {
         Path absent = dir.resolve("nope.safetensors");
-        Run run = ember("exp1", "--load", absent.toString());
+        CommandRun run = ember("exp1", "--load", absent.toString());
         assertEquals(Main.EXIT_BAD_INPUT, run.exit());
         assertEquals("ember: " + absent + ": model file does not exist", run.err().strip());
     }
 
     @Test
     void divergenceIsReportedAtItsStepAndNoModelIsSaved() throws Exception {
-        Run run = ember("exp1", "--lr", "1", "--epochs", "1000", "--device", "cpu", "--out", dir.toString());
+        CommandRun run = ember("exp1", "--lr", "1", "--epochs", "1000", "--device", "cpu", "--out", dir.toString());
         assertEquals(Main.EXIT_DIVERGED, run.exit(), run.out() + run.err());
         assertTrue(run.err().matches("(?s)ember: exp1 diverged at step \\d+: the loss became (NaN|-?Infinity) with --lr 1\\.0.*"),
                 run.err());

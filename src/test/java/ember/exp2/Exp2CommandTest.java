@@ -1,5 +1,6 @@
 package ember.exp2;
 
+import static ember.testing.CommandRun.ember;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,8 +10,7 @@ import ember.data.Cifar10;
 import ember.data.Cifar10Data;
 import ember.data.CifarFixtures;
 import ember.io.Safetensors;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import ember.testing.CommandRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -37,18 +37,7 @@ class Exp2CommandTest {
     static Path data;
     static Path run;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run ember(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
-    private static Run exp2(Path out, String... args) {
+    private static CommandRun exp2(Path out, String... args) {
         List<String> all = new java.util.ArrayList<>(List.of("exp2", "--device", "cpu", "--data", data.toString(),
                 "--train-images", "1024", "--test-images", "500", "--batch", "64", "--out", out.toString()));
         all.addAll(Arrays.asList(args));
@@ -67,7 +56,7 @@ class Exp2CommandTest {
     @Test
     @Order(1)
     void shortRealRunLearnsAndWritesEverything() throws Exception {
-        Run r = exp2(run, "--schedule", "0.1x1,0.01x1");
+        CommandRun r = exp2(run, "--schedule", "0.1x1,0.01x1");
         assertEquals(0, r.exit(), r.out() + r.err());
         List<String> csv = Files.readAllLines(run.resolve("exp2.csv"));
         assertEquals(3, csv.size(), String.join("\n", csv));
@@ -88,7 +77,7 @@ class Exp2CommandTest {
     @Order(2)
     void resumingAfterEpochOneGivesTheSameWeightsAsNeverStopping() throws Exception {
         Path resumed = dir.resolve("resumed");
-        Run r = exp2(resumed, "--resume", run.resolve("checkpoints/epoch-01.safetensors").toString());
+        CommandRun r = exp2(resumed, "--resume", run.resolve("checkpoints/epoch-01.safetensors").toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("after epoch 1"), r.out());
         var continuous = Safetensors.read(run.resolve("final.safetensors")).tensors();
@@ -104,7 +93,7 @@ class Exp2CommandTest {
     @Test
     @Order(3)
     void evalOnlyReproducesTheLastTestAccuracy() throws Exception {
-        Run r = exp2(dir.resolve("eval"), "--eval-only", "--init", run.resolve("final.safetensors").toString());
+        CommandRun r = exp2(dir.resolve("eval"), "--eval-only", "--init", run.resolve("final.safetensors").toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         List<String> csv = Files.readAllLines(run.resolve("exp2.csv"));
         double logged = EpochResult.parseCsv(csv.getLast()).test().accuracy();
@@ -114,7 +103,7 @@ class Exp2CommandTest {
     @Test
     @Order(4)
     void initStartsTheSecondPhaseFromSavedWeights() {
-        Run r = exp2(dir.resolve("phase2"), "--init", run.resolve("checkpoints/epoch-01.safetensors").toString(),
+        CommandRun r = exp2(dir.resolve("phase2"), "--init", run.resolve("checkpoints/epoch-01.safetensors").toString(),
                 "--schedule", "0.01x1");
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("epoch  1/1  lr 0.01"), r.out());
@@ -127,7 +116,7 @@ class Exp2CommandTest {
         byte[] bytes = Files.readAllBytes(checkpoint);
         Path truncated = dir.resolve("truncated.safetensors");
         Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
-        Run r = exp2(dir.resolve("x"), "--resume", truncated.toString());
+        CommandRun r = exp2(dir.resolve("x"), "--resume", truncated.toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.exit());
         assertTrue(r.err().contains(truncated + ": not a valid safetensors file"), r.err());
 
@@ -146,7 +135,7 @@ class Exp2CommandTest {
     @Test
     @Order(6)
     void missingDatasetPointsToTheInstructions() {
-        Run r = ember("exp2", "--data", dir.resolve("nowhere").toString(), "--out", dir.resolve("y").toString());
+        CommandRun r = ember("exp2", "--data", dir.resolve("nowhere").toString(), "--out", dir.resolve("y").toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.exit());
         assertTrue(r.err().contains(dir.resolve("nowhere").toString()) && r.err().contains("data/README.md"), r.err());
     }

@@ -242,11 +242,7 @@ public final class CpuBackend implements Backend {
         Checks.atLeast("gatherRows", "out", out, (long) idx.length() * width);
         int rows = t.length() / width;
         for (int i = 0; i < idx.length(); i++) {
-            float index = idx.data[idx.offset() + i];
-            int row = (int) index;
-            if (row != index || row < 0 || row >= rows) {
-                throw new IndexOutOfBoundsException("gatherRows: index " + index + " outside 0.." + (rows - 1));
-            }
+            int row = Checks.index("gatherRows", "index", idx.data[idx.offset() + i], rows);
             System.arraycopy(t.data, t.offset() + row * width, o.data, o.offset() + i * width, width);
         }
     }
@@ -529,11 +525,7 @@ public final class CpuBackend implements Backend {
         int correct = 0;
         for (int n = 0; n < batch; n++) {
             int row = l.offset() + n * classes;
-            float labelValue = y.data[y.offset() + n];
-            int label = (int) labelValue;
-            if (label != labelValue || label < 0 || label >= classes) {
-                throw new IndexOutOfBoundsException("softmaxCrossEntropy: label " + labelValue + " outside 0.." + (classes - 1));
-            }
+            int label = Checks.index("softmaxCrossEntropy", "label", y.data[y.offset() + n], classes);
             float max = Float.NEGATIVE_INFINITY;
             int argmax = 0;
             for (int c = 0; c < classes; c++) {

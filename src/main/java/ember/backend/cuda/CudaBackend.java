@@ -155,15 +155,15 @@ public final class CudaBackend implements Backend {
     @Override
     public void write(Buffer dst, float[] src) {
         CudaBuffer d = CudaBuffer.of(dst);
-        if (src.length != d.length()) {
+        if (src.length < d.length()) {
             throw new IllegalArgumentException("write: " + src.length + " values into a buffer of " + d.length());
         }
-        if (src.length == 0) {
+        if (d.length() == 0) {
             return;
         }
         current();
         int slot = writes.acquire(d.bytes());
-        MemorySegment.copy(src, 0, writes.segment(slot), ValueLayout.JAVA_FLOAT, 0, src.length);
+        MemorySegment.copy(src, 0, writes.segment(slot), ValueLayout.JAVA_FLOAT, 0, d.length());
         cuMemcpyHtoDAsync(d.pointer(), writes.pointer(slot), d.bytes(), stream);
         writes.queued(slot);
     }

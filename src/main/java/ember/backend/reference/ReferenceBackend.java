@@ -238,19 +238,11 @@ public final class ReferenceBackend implements Backend {
         int rows = rt.length() / width;
         Checks.atLeast("gatherRows", "out", out, (long) ri.length() * width);
         for (int i = 0; i < ri.length(); i++) {
-            int row = checkedRow(ri.get(i), rows);
+            int row = Checks.index("gatherRows", "index", ri.get(i), rows);
             for (int c = 0; c < width; c++) {
                 ro.set(i * width + c, rt.get(row * width + c));
             }
         }
-    }
-
-    static int checkedRow(double index, int rows) {
-        int row = (int) index;
-        if (row != index || row < 0 || row >= rows) {
-            throw new IndexOutOfBoundsException("index " + index + " outside 0.." + (rows - 1));
-        }
-        return row;
     }
 
     @Override
@@ -477,7 +469,7 @@ public final class ReferenceBackend implements Backend {
         double loss = 0;
         int correct = 0;
         for (int n = 0; n < batch; n++) {
-            int label = checkedRow(ref(labels).get(n), classes);
+            int label = Checks.index("softmaxCrossEntropy", "label", ref(labels).get(n), classes);
             double max = Double.NEGATIVE_INFINITY;
             int argmax = 0;
             for (int c = 0; c < classes; c++) {

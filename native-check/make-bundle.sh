@@ -21,7 +21,8 @@ mkdir -p "$dir"
 
 # java.desktop is for exp1's fit.png (XChart draws with AWT and writes PNG with ImageIO); the
 # check compares times, but a run that cannot write its own outputs is not the run users get.
-# It costs 12 MB in the tar.gz (measured: 19 MB without, 31 MB with). No jlink --compress:
+# java.desktop costs 12 MB in the tar.gz (measured: 19 MB without, 31 MB with); jdk.incubator.vector
+# is for the CPU backend's SIMD loops, which the CLI requires. No jlink --compress:
 # gzip squeezes the plain modules file better (zip-9 inside made the tar.gz 7 MB larger).
 modules=java.base,jdk.unsupported,java.logging,java.management,java.desktop,jdk.incubator.vector
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \

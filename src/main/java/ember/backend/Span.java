@@ -35,10 +35,6 @@ public abstract class Span implements Buffer {
         return offset;
     }
 
-    public final boolean isView() {
-        return root != this;
-    }
-
     protected final void checkOpen() {
         if (root.closed) {
             throw new IllegalStateException("buffer used after close: " + this);

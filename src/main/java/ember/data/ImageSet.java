@@ -33,15 +33,6 @@ public record ImageSet(String name, byte[] pixels, int[] labels) {
         return labels.length;
     }
 
-    /** How many images each class has, indexed by label. */
-    public int[] classCounts() {
-        int[] counts = new int[Cifar10.CLASSES.size()];
-        for (int label : labels) {
-            counts[label]++;
-        }
-        return counts;
-    }
-
     /**
      * A seeded random subset of {@code count} images, kept in their original order (e.g. 2,000
      * training images for a quick run; the first 2,000 of a sorted image folder would all be

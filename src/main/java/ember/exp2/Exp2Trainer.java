@@ -21,7 +21,6 @@ public final class Exp2Trainer implements AutoCloseable {
     static final int STATS_READ_INTERVAL = 25;
 
     private final Backend backend;
-    private final int batch;
     private final ResNet model;
     private final Sgd sgd;
     private final CrossEntropyLoss loss;
@@ -41,7 +40,6 @@ public final class Exp2Trainer implements AutoCloseable {
 
     public Exp2Trainer(Backend backend, ResNet.Config config, int batch, long seed) {
         this.backend = backend;
-        this.batch = batch;
         this.model = new ResNet(backend, config, batch);
         this.sgd = new Sgd(backend, model.parameters(), MOMENTUM, WEIGHT_DECAY);
         this.loss = new CrossEntropyLoss(backend, config.classes());
@@ -140,10 +138,6 @@ public final class Exp2Trainer implements AutoCloseable {
             }
         }
         return new Evaluation(lossSum / seen, correct / (double) seen, (int) seen, (System.nanoTime() - start) / 1e9);
-    }
-
-    public int batch() {
-        return batch;
     }
 
     @Override

@@ -80,14 +80,6 @@ public final class Mlp implements AutoCloseable {
         return maxBatch;
     }
 
-    public int inputWidth() {
-        return layers.getFirst().inputWidth();
-    }
-
-    public int outputWidth() {
-        return layers.getLast().outputWidth();
-    }
-
     /** PyTorch's default Linear initialisation, from a seeded generator. */
     public void initialize(long seed) {
         SplittableRandom random = new SplittableRandom(seed);

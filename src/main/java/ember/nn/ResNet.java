@@ -120,10 +120,6 @@ public final class ResNet implements AutoCloseable {
         return config;
     }
 
-    public int maxBatch() {
-        return maxBatch;
-    }
-
     public Parameters parameters() {
         return parameters;
     }

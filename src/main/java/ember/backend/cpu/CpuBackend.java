@@ -267,8 +267,8 @@ public final class CpuBackend implements Backend {
     public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
         Checks.conv(s, x, w, y);
         CpuBuffer cx = CpuBuffer.of(x), cw = CpuBuffer.of(w), cy = CpuBuffer.of(y);
-        if (useDirect(s)) {
-            direct(s.inChannels(), s.outChannels(), s, cx, cw, false, cy);
+        if (useWinograd(s)) {
+            winograd(s.inChannels(), s.outChannels(), s, cx, cw, false, cy);
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
@@ -286,8 +286,8 @@ public final class CpuBackend implements Backend {
     public void conv2dBackwardData(ConvShape s, Buffer dy, Buffer w, Buffer dx) {
         Checks.conv(s, dx, w, dy);
         CpuBuffer cdy = CpuBuffer.of(dy), cw = CpuBuffer.of(w), cdx = CpuBuffer.of(dx);
-        if (useDirect(s)) {
-            direct(s.outChannels(), s.inChannels(), s, cdy, cw, true, cdx);
+        if (useWinograd(s)) {
+            winograd(s.outChannels(), s.inChannels(), s, cdy, cw, true, cdx);
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
@@ -301,38 +301,44 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    /** "auto" (direct where measured faster), "always" or "never"; for benchmarks. */
-    private static final String DIRECT_CONV = System.getProperty("ember.directConv", "auto");
+    /** "auto" (fast 3×3 paths where they apply) or "never" (im2col + GEMM only); for benchmarks. */
+    private static final String FAST_CONV = System.getProperty("ember.fastConv", "auto");
 
-    /** 3×3 stride-1 pad-1 convolutions run direct (no im2col) where that measured faster. */
-    private static boolean useDirect(ConvShape s) {
-        if (s.kernel() != 3 || s.stride() != 1 || s.padding() != 1
-                || DIRECT_CONV.equals("never")) {
-            return false;
-        }
-        // Each row computes 2 padding columns it throws away: 20% of the work at width 8,
-        // where im2col + BLAS measured slightly faster (ResNet20 64ch@8x8); from width 16 on
-        // (16ch@32x32, 32ch@16x16) direct won, by up to 2x for backward-data.
-        return DIRECT_CONV.equals("always") || s.width() >= MIN_DIRECT_WIDTH;
+    private static boolean isSame3x3(ConvShape s) {
+        return s.kernel() == 3 && s.stride() == 1 && s.padding() == 1 && !FAST_CONV.equals("never");
     }
 
-    private static final int MIN_DIRECT_WIDTH = 16;
+    /** Forward and backward-data of 3×3 stride-1 convolutions whose 2×2 tiles cover the image. */
+    private static boolean useWinograd(ConvShape s) {
+        return isSame3x3(s) && Winograd3x3.fits(s.height(), s.width());
+    }
+
+    /**
+     * The weight gradient as nine GEMMs over the bordered image: each row computes 2 border
+     * columns it throws away, 20% of the work at width 8, where im2col + BLAS measured slightly
+     * faster (ResNet20 64ch@8x8); from width 16 on it won.
+     */
+    private static boolean useShiftedFilterGradient(ConvShape s) {
+        return isSame3x3(s) && s.width() >= 16;
+    }
 
     /**
      * One image per step on each worker: inC planes of src convolved into outC planes of dst.
      * flip selects backward-data (dy in, dx out, weights transposed and flipped).
      */
-    private void direct(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst) {
+    private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
-        float[] packed = scratch.get(0, Scratch.PACKED_WEIGHTS, s.weightSize());
-        DirectConv3x3.packWeights(w.data, w.offset(), outC, inC, flip, packed);
+        float[] packed = scratch.get(0, Scratch.PACKED_WEIGHTS, Winograd3x3.POINTS * outC * inC);
+        Winograd3x3.transformWeights(w.data, w.offset(), outC, inC, flip, packed);
         parallel.perWorker(s.batch(), (worker, from, to) -> {
-            float[] padded = scratch.get(worker, Scratch.PADDED, DirectConv3x3.paddedSize(inC, h, wd));
-            float[] acc = scratch.get(worker, Scratch.COLUMNS, DirectConv3x3.outputScratchSize(outC, h, wd));
-            DirectConv3x3.clearPadded(padded, inC, h, wd);
+            float[] quarters = scratch.get(worker, Scratch.PADDED, Winograd3x3.quartersSize(inC, h, wd));
+            float[] transformed = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
+            float[] products = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
+            float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
+            Winograd3x3.clearQuarters(quarters, inC, h, wd);
             for (int n = from; n < to; n++) {
-                DirectConv3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, packed,
-                        padded, acc, dst.data, dst.offset() + n * outImage);
+                Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, packed,
+                        quarters, transformed, products, blocks, dst.data, dst.offset() + n * outImage);
             }
         });
     }
@@ -341,7 +347,7 @@ public final class CpuBackend implements Backend {
     public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
         Checks.conv(s, x, dw, dy);
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
-        if (useDirect(s)) {
+        if (useShiftedFilterGradient(s)) {
             directFilterGradient(s, cx, cdy, cdw);
             return;
         }
@@ -372,14 +378,14 @@ public final class CpuBackend implements Backend {
         int inImage = inC * h * wd, outImage = outC * h * wd, taps = 9 * outC * inC;
         int workers = Math.min(parallel.threads(), s.batch());
         parallel.perWorker(s.batch(), (worker, from, to) -> {
-            float[] padded = scratch.get(worker, Scratch.PADDED, DirectConv3x3.paddedSize(inC, h, wd));
-            float[] pitched = scratch.get(worker, Scratch.COLUMNS, DirectConv3x3.pitchedSize(outC, h, wd));
+            float[] padded = scratch.get(worker, Scratch.PADDED, FilterGradient3x3.paddedSize(inC, h, wd));
+            float[] pitched = scratch.get(worker, Scratch.COLUMNS, FilterGradient3x3.pitchedSize(outC, h, wd));
             float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, taps);
-            DirectConv3x3.clearPadded(padded, inC, h, wd);
-            java.util.Arrays.fill(pitched, 0, DirectConv3x3.pitchedSize(outC, h, wd), 0f);
+            FilterGradient3x3.clearPadded(padded, inC, h, wd);
+            java.util.Arrays.fill(pitched, 0, FilterGradient3x3.pitchedSize(outC, h, wd), 0f);
             java.util.Arrays.fill(partial, 0, taps, 0f);
             for (int n = from; n < to; n++) {
-                DirectConv3x3.filterGradient(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
+                FilterGradient3x3.filterGradient(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
                         dy.offset() + n * outImage, padded, pitched, partial, gemm);
             }
         });

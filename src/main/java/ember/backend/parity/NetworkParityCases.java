@@ -29,9 +29,15 @@ final class NetworkParityCases {
         new ConvShape(3, 16, 16, 16, 16, 3, 1, 1),
         new ConvShape(3, 16, 16, 16, 32, 3, 2, 1),
         new ConvShape(5, 64, 8, 8, 64, 3, 1, 1),
-        // Direct 3×3 path (width ≥ 16): channel counts off its tile of 4, odd widths, one row.
+        // Nine-GEMM weight gradient (width ≥ 16): odd widths, one row.
         new ConvShape(2, 6, 5, 21, 5, 3, 1, 1),
         new ConvShape(3, 5, 1, 19, 9, 3, 1, 1),
+        // Winograd 3×3 (even sizes): channels off its tile of 4, a single tile, tile counts that
+        // leave a part vector, rows split and zipped by whole vectors and by a remainder.
+        new ConvShape(2, 6, 4, 10, 5, 3, 1, 1),
+        new ConvShape(1, 9, 2, 2, 6, 3, 1, 1),
+        new ConvShape(2, 5, 6, 34, 7, 3, 1, 1),
+        new ConvShape(2, 3, 32, 32, 4, 3, 1, 1),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {

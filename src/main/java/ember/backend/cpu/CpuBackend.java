@@ -304,22 +304,10 @@ public final class CpuBackend implements Backend {
     /** "auto" (fast 3×3 paths where they apply) or "never" (im2col + GEMM only); for benchmarks. */
     private static final String FAST_CONV = System.getProperty("ember.fastConv", "auto");
 
-    private static boolean isSame3x3(ConvShape s) {
-        return s.kernel() == 3 && s.stride() == 1 && s.padding() == 1 && !FAST_CONV.equals("never");
-    }
-
-    /** Forward and backward-data of 3×3 stride-1 convolutions whose 2×2 tiles cover the image. */
+    /** 3×3 stride-1 convolutions whose 2×2 tiles cover the image. */
     private static boolean useWinograd(ConvShape s) {
-        return isSame3x3(s) && Winograd3x3.fits(s.height(), s.width());
-    }
-
-    /**
-     * The weight gradient as nine GEMMs over the bordered image: each row computes 2 border
-     * columns it throws away, 20% of the work at width 8, where im2col + BLAS measured slightly
-     * faster (ResNet20 64ch@8x8); from width 16 on it won.
-     */
-    private static boolean useShiftedFilterGradient(ConvShape s) {
-        return isSame3x3(s) && s.width() >= 16;
+        return s.kernel() == 3 && s.stride() == 1 && s.padding() == 1 && Winograd3x3.fits(s.height(), s.width())
+                && !FAST_CONV.equals("never");
     }
 
     /**
@@ -328,6 +316,7 @@ public final class CpuBackend implements Backend {
      */
     private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
+        int group = Winograd3x3.group(h, wd);
         float[] packed = scratch.get(0, Scratch.PACKED_WEIGHTS, Winograd3x3.POINTS * outC * inC);
         Winograd3x3.transformWeights(w.data, w.offset(), outC, inC, flip, packed);
         parallel.perWorker(s.batch(), (worker, from, to) -> {
@@ -336,9 +325,9 @@ public final class CpuBackend implements Backend {
             float[] products = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             Winograd3x3.clearQuarters(quarters, inC, h, wd);
-            for (int n = from; n < to; n++) {
-                Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, packed,
-                        quarters, transformed, products, blocks, dst.data, dst.offset() + n * outImage);
+            for (int n = from; n < to; n += group) {
+                Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, to - n),
+                        packed, quarters, transformed, products, blocks, dst.data, dst.offset() + n * outImage);
             }
         });
     }
@@ -347,8 +336,8 @@ public final class CpuBackend implements Backend {
     public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
         Checks.conv(s, x, dw, dy);
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
-        if (useShiftedFilterGradient(s)) {
-            directFilterGradient(s, cx, cdy, cdw);
+        if (useWinograd(s)) {
+            winogradFilterGradient(s, cx, cdy, cdw);
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
@@ -372,32 +361,27 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Each worker sums its images' taps[t][o][c] into its own scratch; they are added into dw[o][c][t] at the end. */
-    private void directFilterGradient(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer dw) {
+    /** Each worker sums its images' transformed dU into its own scratch; they are transformed into dw at the end. */
+    private void winogradFilterGradient(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
-        int inImage = inC * h * wd, outImage = outC * h * wd, taps = 9 * outC * inC;
-        int workers = Math.min(parallel.threads(), s.batch());
+        int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd);
+        int sumsSize = Winograd3x3.POINTS * outC * inC, workers = Math.min(parallel.threads(), s.batch());
         parallel.perWorker(s.batch(), (worker, from, to) -> {
-            float[] padded = scratch.get(worker, Scratch.PADDED, FilterGradient3x3.paddedSize(inC, h, wd));
-            float[] pitched = scratch.get(worker, Scratch.COLUMNS, FilterGradient3x3.pitchedSize(outC, h, wd));
-            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, taps);
-            FilterGradient3x3.clearPadded(padded, inC, h, wd);
-            java.util.Arrays.fill(pitched, 0, FilterGradient3x3.pitchedSize(outC, h, wd), 0f);
-            java.util.Arrays.fill(partial, 0, taps, 0f);
-            for (int n = from; n < to; n++) {
-                FilterGradient3x3.filterGradient(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
-                        dy.offset() + n * outImage, padded, pitched, partial, gemm);
+            float[] quarters = scratch.get(worker, Scratch.PADDED, Winograd3x3.quartersSize(inC, h, wd));
+            float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
+            float[] inputs = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
+            float[] gradients = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
+            float[] sums = scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize);
+            Winograd3x3.clearQuarters(quarters, inC, h, wd);
+            WinogradFilterGradient.clear(blocks, h, wd, sums, outC, inC);
+            for (int n = from; n < to; n += group) {
+                WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
+                        dy.offset() + n * outImage, Math.min(group, to - n), quarters, blocks, inputs, gradients, sums);
             }
         });
         for (int worker = 0; worker < workers; worker++) {
-            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, taps);
-            for (int t = 0; t < 9; t++) {
-                for (int o = 0; o < outC; o++) {
-                    for (int c = 0; c < inC; c++) {
-                        dw.data[dw.offset() + (o * inC + c) * 9 + t] += partial[(t * outC + o) * inC + c];
-                    }
-                }
-            }
+            WinogradFilterGradient.addToWeights(scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize), outC, inC,
+                    dw.data, dw.offset());
         }
     }
 

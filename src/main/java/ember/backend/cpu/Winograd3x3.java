@@ -45,14 +45,44 @@ final class Winograd3x3 {
         return width / 2 + 1;
     }
 
-    /** Tiles computed per plane, junk column included, rounded up to whole vectors. */
+    /** Tiles per plane, the junk column included. */
+    static int tiles(int height, int width) {
+        return height / 2 * pitch(width);
+    }
+
+    /** Tiles one vector loop over a plane covers: {@link #tiles} rounded up to whole vectors. */
     static int span(int height, int width) {
-        int tiles = height / 2 * pitch(width);
-        return (tiles + VL - 1) / VL * VL;
+        return roundUp(tiles(height, width));
+    }
+
+    private static int roundUp(int n) {
+        return (n + VL - 1) / VL * VL;
+    }
+
+    /**
+     * Tiles that a group of images should have in all. The images of a group are transformed
+     * side by side, each row (point, channel) holding their tiles back to back, so that small
+     * images still give the channel-mixing kernel long rows to reuse its weights over.
+     */
+    private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 128);
+
+    /** Images per group. */
+    static int group(int height, int width) {
+        return Math.max(1, GROUP_TILES / tiles(height, width));
+    }
+
+    /** Floats from one row of a group's transform to the next: room for the last image's vectors to run past. */
+    static int rowPitch(int height, int width) {
+        return roundUp(group(height, width) * tiles(height, width)) + VL;
+    }
+
+    /** Tiles of a row that the kernels cover for a group of this many images. */
+    static int rowLength(int images, int height, int width) {
+        return roundUp(images * tiles(height, width));
     }
 
     /** Floats of one quarter plane, with room for the shifted reads of the last vector. */
-    private static int quarterSize(int height, int width) {
+    static int quarterSize(int height, int width) {
         return (height / 2 + 1) * pitch(width) + VL;
     }
 
@@ -61,9 +91,9 @@ final class Winograd3x3 {
         return channels * 4 * quarterSize(height, width);
     }
 
-    /** Floats of one image in the transform domain: 16 points × channels × span. */
+    /** Floats of a group of images in the transform domain: 16 points × channels rows. */
     static int transformedSize(int channels, int height, int width) {
-        return POINTS * channels * span(height, width);
+        return POINTS * channels * rowPitch(height, width);
     }
 
     /** Floats of the 4 output quarter planes of one channel. */
@@ -117,22 +147,29 @@ final class Winograd3x3 {
     }
 
     /**
-     * y[o] = Σ_c w[o][c] ⋆ x[c] for one image. quarters must have been cleared by
-     * {@link #clearQuarters} for this shape; transformed and products are scratch of
-     * {@link #transformedSize} for inC and outC, blocks of {@link #blocksSize}.
+     * y[o] = Σ_c w[o][c] ⋆ x[c] for a group of images (at most {@link #group}, NCHW one after
+     * another). quarters must have been cleared by {@link #clearQuarters} for this shape;
+     * transformed and products are scratch of {@link #transformedSize} for inC and outC,
+     * blocks of {@link #blocksSize}.
      */
-    static void convolve(int inC, int outC, int height, int width, float[] x, int xOff, float[] packed,
+    static void convolve(int inC, int outC, int height, int width, float[] x, int xOff, int images, float[] packed,
                          float[] quarters, float[] transformed, float[] products, float[] blocks,
                          float[] y, int yOff) {
-        int span = span(height, width), qs = quarterSize(height, width);
-        for (int c = 0; c < inC; c++) {
-            splitIntoQuarters(x, xOff + c * height * width, height, width, quarters, c * 4 * qs, qs);
-            transformInput(quarters, c * 4 * qs, qs, pitch(width), span, transformed, c * span, inC * span);
+        int tiles = tiles(height, width), span = span(height, width), rowPitch = rowPitch(height, width);
+        int qs = quarterSize(height, width), plane = height * width;
+        for (int g = 0; g < images; g++) {
+            for (int c = 0; c < inC; c++) {
+                splitIntoQuarters(x, xOff + (g * inC + c) * plane, height, width, quarters, c * 4 * qs, qs);
+                transformInput(quarters, c * 4 * qs, qs, pitch(width), span, transformed, c * rowPitch + g * tiles,
+                        inC * rowPitch);
+            }
         }
-        multiply(inC, outC, span, packed, transformed, products);
-        for (int o = 0; o < outC; o++) {
-            transformOutput(products, o * span, outC * span, span, blocks);
-            interleave(blocks, span, height, width, y, yOff + o * height * width);
+        multiply(inC, outC, rowLength(images, height, width), rowPitch, packed, transformed, products);
+        for (int g = 0; g < images; g++) {
+            for (int o = 0; o < outC; o++) {
+                transformOutput(products, o * rowPitch + g * tiles, outC * rowPitch, span, blocks);
+                interleave(blocks, span, height, width, y, yOff + (g * outC + o) * plane);
+            }
         }
     }
 
@@ -158,51 +195,35 @@ final class Winograd3x3 {
 
     /**
      * V = Bᵀ·d·B for every tile of one channel; point (a, b) goes to v + (4a + b)·pointStride.
-     * Written out in full: a helper taking vectors that the JIT declines to inline boxes them.
+     * Patch row r lives in quarters (r mod 2, ·) shifted by (r / 2)·P; the rows of Bᵀ·d are
+     * d0 − d2, d1 + d2, d2 − d1 and d1 − d3.
      */
     static void transformInput(float[] q, int qOff, int qs, int p, int span, float[] v, int vOff,
-                                       int pointStride) {
-        int q00 = qOff, q01 = qOff + qs, q10 = qOff + 2 * qs, q11 = qOff + 3 * qs, ps = pointStride;
+                               int pointStride) {
+        int row0 = qOff, row1 = qOff + 2 * qs, row2 = qOff + p, row3 = qOff + 2 * qs + p;
+        transformInputRow(q, row0, row2, -1f, qs, span, v, vOff, pointStride);
+        transformInputRow(q, row1, row2, 1f, qs, span, v, vOff + 4 * pointStride, pointStride);
+        transformInputRow(q, row2, row1, -1f, qs, span, v, vOff + 8 * pointStride, pointStride);
+        transformInputRow(q, row1, row3, -1f, qs, span, v, vOff + 12 * pointStride, pointStride);
+    }
+
+    /**
+     * One row of Bᵀ·d, patch row first + sign·second, times B: (t0 − t2, t1 + t2, t2 − t1,
+     * t1 − t3). A patch row's columns 0..3 are its quarter (·, 0), (·, 1) = +qs, and both +1.
+     * Kept small: a method the JIT finds too big loses its vector intrinsics.
+     */
+    private static void transformInputRow(float[] q, int first, int second, float sign, int qs, int span,
+                                          float[] v, int out, int ps) {
+        FloatVector k = FloatVector.broadcast(S, sign);
         for (int f = 0; f < span; f += VL) {
-            // Patch row r lives in quarters (r mod 2, ·) at f + (r / 2)·P; its columns 0..3 in
-            // quarters (·, 0), (·, 1), (·, 0) + 1, (·, 1) + 1.
-            int near = f, far = f + p, out = vOff + f;
-            FloatVector d00 = load(q, q00 + near), d01 = load(q, q01 + near);
-            FloatVector d02 = load(q, q00 + near + 1), d03 = load(q, q01 + near + 1);
-            FloatVector d10 = load(q, q10 + near), d11 = load(q, q11 + near);
-            FloatVector d12 = load(q, q10 + near + 1), d13 = load(q, q11 + near + 1);
-            FloatVector d20 = load(q, q00 + far), d21 = load(q, q01 + far);
-            FloatVector d22 = load(q, q00 + far + 1), d23 = load(q, q01 + far + 1);
-            // Rows of Bᵀ·d: (d0 − d2, d1 + d2, d2 − d1, d1 − d3); each then times B along the columns.
-            FloatVector t0 = d00.sub(d20), t1 = d01.sub(d21), t2 = d02.sub(d22), t3 = d03.sub(d23);
-            t0.sub(t2).intoArray(v, out);
-            t1.add(t2).intoArray(v, out + ps);
-            t2.sub(t1).intoArray(v, out + 2 * ps);
-            t1.sub(t3).intoArray(v, out + 3 * ps);
-            t0 = d10.add(d20);
-            t1 = d11.add(d21);
-            t2 = d12.add(d22);
-            t3 = d13.add(d23);
-            t0.sub(t2).intoArray(v, out + 4 * ps);
-            t1.add(t2).intoArray(v, out + 5 * ps);
-            t2.sub(t1).intoArray(v, out + 6 * ps);
-            t1.sub(t3).intoArray(v, out + 7 * ps);
-            t0 = d20.sub(d10);
-            t1 = d21.sub(d11);
-            t2 = d22.sub(d12);
-            t3 = d23.sub(d13);
-            t0.sub(t2).intoArray(v, out + 8 * ps);
-            t1.add(t2).intoArray(v, out + 9 * ps);
-            t2.sub(t1).intoArray(v, out + 10 * ps);
-            t1.sub(t3).intoArray(v, out + 11 * ps);
-            t0 = d10.sub(load(q, q10 + far));
-            t1 = d11.sub(load(q, q11 + far));
-            t2 = d12.sub(load(q, q10 + far + 1));
-            t3 = d13.sub(load(q, q11 + far + 1));
-            t0.sub(t2).intoArray(v, out + 12 * ps);
-            t1.add(t2).intoArray(v, out + 13 * ps);
-            t2.sub(t1).intoArray(v, out + 14 * ps);
-            t1.sub(t3).intoArray(v, out + 15 * ps);
+            FloatVector t0 = load(q, second + f).fma(k, load(q, first + f));
+            FloatVector t1 = load(q, second + qs + f).fma(k, load(q, first + qs + f));
+            FloatVector t2 = load(q, second + 1 + f).fma(k, load(q, first + 1 + f));
+            FloatVector t3 = load(q, second + qs + 1 + f).fma(k, load(q, first + qs + 1 + f));
+            t0.sub(t2).intoArray(v, out + f);
+            t1.add(t2).intoArray(v, out + ps + f);
+            t2.sub(t1).intoArray(v, out + 2 * ps + f);
+            t1.sub(t3).intoArray(v, out + 3 * ps + f);
         }
     }
 
@@ -234,33 +255,77 @@ final class Winograd3x3 {
         return FloatVector.fromArray(S, a, i);
     }
 
-    /** products[ξ][o][f] = Σ_c U[ξ][o][c] · V[ξ][c][f], per point a small matrix product. */
-    static void multiply(int inC, int outC, int span, float[] u, float[] v, float[] m) {
-        int vectors = span / VL;
+    /** products[ξ][o][f] = Σ_c U[ξ][o][c] · V[ξ][c][f] for f < length, per point a small matrix product; rows pitch apart. */
+    static void multiply(int inC, int outC, int length, int pitch, float[] u, float[] v, float[] m) {
+        int vectors = length / VL;
         for (int xi = 0; xi < POINTS; xi++) {
-            int uBase = xi * outC * inC, vBase = xi * inC * span, mBase = xi * outC * span;
+            int uBase = xi * outC * inC, vBase = xi * inC * pitch, mBase = xi * outC * pitch;
             int o0 = 0;
             for (; o0 + TILE <= outC; o0 += TILE) {
+                int uAt = uBase + o0 * inC, mAt = mBase + o0 * pitch;
                 int k = 0;
+                for (; k + 3 <= vectors; k += 3) {
+                    tile4x3(inC, pitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
+                }
                 for (; k + 2 <= vectors; k += 2) {
-                    tile4x2(inC, span, u, uBase + o0 * inC, v, vBase + k * VL, m, mBase + o0 * span + k * VL);
+                    tile4x2(inC, pitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
                 }
                 for (; k < vectors; k++) {
-                    tile4x1(inC, span, u, uBase + o0 * inC, v, vBase + k * VL, m, mBase + o0 * span + k * VL);
+                    tile4x1(inC, pitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
                 }
             }
             for (; o0 < outC; o0++) {
                 for (int k = 0; k < vectors; k++) {
-                    tile1x1(inC, span, u, uBase + o0 * inC, v, vBase + k * VL, m, mBase + o0 * span + k * VL);
+                    tile1x1(inC, pitch, u, uBase + o0 * inC, v, vBase + k * VL, m, mBase + o0 * pitch + k * VL);
                 }
             }
         }
     }
 
-    private static void tile4x2(int inC, int span, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+    /** 12 accumulators, 3 loads and 4 broadcasts per 12 FMAs: the most that 16 AVX2 registers hold. */
+    private static void tile4x3(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+        for (int c = 0; c < inC; c++, ui += TILE, vi += pitch) {
+            FloatVector x0 = load(v, vi), x1 = load(v, vi + VL), x2 = load(v, vi + 2 * VL);
+            FloatVector w = FloatVector.broadcast(S, u[ui]);
+            a00 = x0.fma(w, a00);
+            a01 = x1.fma(w, a01);
+            a02 = x2.fma(w, a02);
+            w = FloatVector.broadcast(S, u[ui + 1]);
+            a10 = x0.fma(w, a10);
+            a11 = x1.fma(w, a11);
+            a12 = x2.fma(w, a12);
+            w = FloatVector.broadcast(S, u[ui + 2]);
+            a20 = x0.fma(w, a20);
+            a21 = x1.fma(w, a21);
+            a22 = x2.fma(w, a22);
+            w = FloatVector.broadcast(S, u[ui + 3]);
+            a30 = x0.fma(w, a30);
+            a31 = x1.fma(w, a31);
+            a32 = x2.fma(w, a32);
+        }
+        a00.intoArray(m, mi);
+        a01.intoArray(m, mi + VL);
+        a02.intoArray(m, mi + 2 * VL);
+        mi += pitch;
+        a10.intoArray(m, mi);
+        a11.intoArray(m, mi + VL);
+        a12.intoArray(m, mi + 2 * VL);
+        mi += pitch;
+        a20.intoArray(m, mi);
+        a21.intoArray(m, mi + VL);
+        a22.intoArray(m, mi + 2 * VL);
+        mi += pitch;
+        a30.intoArray(m, mi);
+        a31.intoArray(m, mi + VL);
+        a32.intoArray(m, mi + 2 * VL);
+    }
+
+    private static void tile4x2(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
         FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int c = 0; c < inC; c++, ui += TILE, vi += span) {
+        for (int c = 0; c < inC; c++, ui += TILE, vi += pitch) {
             FloatVector x0 = load(v, vi), x1 = load(v, vi + VL);
             FloatVector w = FloatVector.broadcast(S, u[ui]);
             a00 = x0.fma(w, a00);
@@ -277,17 +342,17 @@ final class Winograd3x3 {
         }
         a00.intoArray(m, mi);
         a01.intoArray(m, mi + VL);
-        a10.intoArray(m, mi + span);
-        a11.intoArray(m, mi + span + VL);
-        a20.intoArray(m, mi + 2 * span);
-        a21.intoArray(m, mi + 2 * span + VL);
-        a30.intoArray(m, mi + 3 * span);
-        a31.intoArray(m, mi + 3 * span + VL);
+        a10.intoArray(m, mi + pitch);
+        a11.intoArray(m, mi + pitch + VL);
+        a20.intoArray(m, mi + 2 * pitch);
+        a21.intoArray(m, mi + 2 * pitch + VL);
+        a30.intoArray(m, mi + 3 * pitch);
+        a31.intoArray(m, mi + 3 * pitch + VL);
     }
 
-    private static void tile4x1(int inC, int span, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+    private static void tile4x1(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < inC; c++, ui += TILE, vi += span) {
+        for (int c = 0; c < inC; c++, ui += TILE, vi += pitch) {
             FloatVector x = load(v, vi);
             a0 = x.fma(FloatVector.broadcast(S, u[ui]), a0);
             a1 = x.fma(FloatVector.broadcast(S, u[ui + 1]), a1);
@@ -295,14 +360,14 @@ final class Winograd3x3 {
             a3 = x.fma(FloatVector.broadcast(S, u[ui + 3]), a3);
         }
         a0.intoArray(m, mi);
-        a1.intoArray(m, mi + span);
-        a2.intoArray(m, mi + 2 * span);
-        a3.intoArray(m, mi + 3 * span);
+        a1.intoArray(m, mi + pitch);
+        a2.intoArray(m, mi + 2 * pitch);
+        a3.intoArray(m, mi + 3 * pitch);
     }
 
-    private static void tile1x1(int inC, int span, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+    private static void tile1x1(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
         FloatVector a = FloatVector.zero(S);
-        for (int c = 0; c < inC; c++, ui++, vi += span) {
+        for (int c = 0; c < inC; c++, ui++, vi += pitch) {
             a = load(v, vi).fma(FloatVector.broadcast(S, u[ui]), a);
         }
         a.intoArray(m, mi);
@@ -323,6 +388,26 @@ final class Winograd3x3 {
                 for (; j < width / 2; j++) {
                     y[dst + 2 * j] = blocks[src + j];
                     y[dst + 2 * j + 1] = blocks[src + span + j];
+                }
+            }
+        }
+    }
+
+    /** The inverse of {@link #interleave}: blocks (r, s) at tile i·P + j get y[2i + r][2j + s]; junk columns are not written. */
+    static void deinterleave(float[] y, int yOff, int height, int width, float[] blocks, int span) {
+        int p = pitch(width);
+        for (int i = 0; i < height / 2; i++) {
+            for (int r = 0; r < 2; r++) {
+                int src = yOff + (2 * i + r) * width, dst = 2 * r * span + i * p;
+                int j = 0;
+                for (; j + VL <= width / 2; j += VL) {
+                    FloatVector a = load(y, src + 2 * j), b = load(y, src + 2 * j + VL);
+                    a.rearrange(EVEN_LANES, b).intoArray(blocks, dst + j);
+                    a.rearrange(ODD_LANES, b).intoArray(blocks, dst + span + j);
+                }
+                for (; j < width / 2; j++) {
+                    blocks[dst + j] = y[src + 2 * j];
+                    blocks[dst + span + j] = y[src + 2 * j + 1];
                 }
             }
         }

@@ -29,15 +29,18 @@ final class NetworkParityCases {
         new ConvShape(3, 16, 16, 16, 16, 3, 1, 1),
         new ConvShape(3, 16, 16, 16, 32, 3, 2, 1),
         new ConvShape(5, 64, 8, 8, 64, 3, 1, 1),
-        // Nine-GEMM weight gradient (width ≥ 16): odd widths, one row.
+        // 3×3 stride 1 with odd sizes (im2col): wide, and a single row.
         new ConvShape(2, 6, 5, 21, 5, 3, 1, 1),
         new ConvShape(3, 5, 1, 19, 9, 3, 1, 1),
-        // Winograd 3×3 (even sizes): channels off its tile of 4, a single tile, tile counts that
-        // leave a part vector, rows split and zipped by whole vectors and by a remainder.
+        // Winograd 3×3 (even sizes): channels off its register tiles of 4 (and of 2 for the
+        // weight gradient), a single tile, tile counts that leave a part vector, rows split and
+        // zipped by whole vectors and by a remainder, several images per group (5×64ch@8×8).
         new ConvShape(2, 6, 4, 10, 5, 3, 1, 1),
         new ConvShape(1, 9, 2, 2, 6, 3, 1, 1),
         new ConvShape(2, 5, 6, 34, 7, 3, 1, 1),
         new ConvShape(2, 3, 32, 32, 4, 3, 1, 1),
+        // Groups of several images whose rows of tiles end 1 short of a whole vector.
+        new ConvShape(6, 3, 2, 12, 5, 3, 1, 1),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {

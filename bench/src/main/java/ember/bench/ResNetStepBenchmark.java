@@ -23,7 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One ResNet20 training step (batch 128: forward, cross-entropy, backward, SGD) on the CPU
  * backend, on fixed random images: the compute part of an exp2 epoch (390 steps), without the
- * loader. ~31.5 GFLOP per step, so GFLOP/s = 31.5 / (seconds per step).
+ * loader. ~31.5 GFLOP per step counted as direct convolution (Winograd does fewer), so
+ * direct-equivalent GFLOP/s = 31.5 / (seconds per step). Compare conv paths with
+ * {@code -jvmArgsAppend "--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Dember.fastConv=never"}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)

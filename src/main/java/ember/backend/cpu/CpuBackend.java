@@ -260,8 +260,9 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    // Convolutions: one image at a time, unfolded into a patch matrix that stays in cache,
-    // multiplied by one single-threaded GEMM; the images are split across the workers.
+    // Convolutions: the images are split across the workers. 3×3 stride-1 ones (all but three
+    // of ResNet20's) run as Winograd F(2×2, 3×3) over groups of images; the others one image
+    // at a time, unfolded into a patch matrix that stays in cache, times one single-threaded GEMM.
 
     @Override
     public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
@@ -311,8 +312,8 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * One image per step on each worker: inC planes of src convolved into outC planes of dst.
-     * flip selects backward-data (dy in, dx out, weights transposed and flipped).
+     * One group of images per step on each worker: inC planes of src convolved into outC
+     * planes of dst. flip selects backward-data (dy in, dx out, weights transposed and flipped).
      */
     private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;

@@ -46,21 +46,11 @@ public class ConvBenchmark {
         shape = new ConvShape(128, channels, size, size, channels, 3, 1, 1);
         backend = CpuBackend.withBlasIfPresent(Runtime.getRuntime().availableProcessors());
         SplittableRandom random = new SplittableRandom(1);
-        x = filled(shape.inputSize(), random);
-        w = filled(shape.weightSize(), random);
-        y = filled(shape.outputSize(), random);
+        x = RandomBuffers.uniform(backend, shape.inputSize(), 1, random);
+        w = RandomBuffers.uniform(backend, shape.weightSize(), 1, random);
+        y = RandomBuffers.uniform(backend, shape.outputSize(), 1, random);
         dx = backend.allocate(shape.inputSize());
         dw = backend.allocate(shape.weightSize());
-    }
-
-    private Buffer filled(int length, SplittableRandom random) {
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++) {
-            values[i] = (float) random.nextDouble(-1, 1);
-        }
-        Buffer b = backend.allocate(length);
-        backend.write(b, values);
-        return b;
     }
 
     @Benchmark

@@ -54,20 +54,9 @@ public class GemmBenchmark {
             throw new IllegalStateException("no BLAS installed: " + cpu.description());
         }
         backend = cpu;
-        a = random(m * k);
-        b = random(k * n);
+        a = RandomBuffers.uniform(backend, m * k, 1, new SplittableRandom(1));
+        b = RandomBuffers.uniform(backend, k * n, 1, new SplittableRandom(2));
         c = backend.allocate(m * n);
-    }
-
-    private Buffer random(int length) {
-        SplittableRandom random = new SplittableRandom(length);
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++) {
-            values[i] = (float) random.nextDouble(-1, 1);
-        }
-        Buffer buffer = backend.allocate(length);
-        backend.write(buffer, values);
-        return buffer;
     }
 
     @Benchmark

@@ -50,16 +50,11 @@ public class ResNetStepBenchmark {
         sgd = new Sgd(backend, model.parameters(), 0.9f, 5e-4f);
         loss = new CrossEntropyLoss(backend, 10);
         SplittableRandom random = new SplittableRandom(1);
-        float[] x = new float[BATCH * 3 * 32 * 32];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) random.nextDouble(-2, 2);
-        }
+        images = RandomBuffers.uniform(backend, BATCH * 3 * 32 * 32, 2, random);
         float[] y = new float[BATCH];
         for (int i = 0; i < BATCH; i++) {
             y[i] = random.nextInt(10);
         }
-        images = backend.allocate(x.length);
-        backend.write(images, x);
         labels = backend.allocate(BATCH);
         backend.write(labels, y);
         dLogits = backend.allocate(BATCH * 10);

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * works on a span of one or more arrays; sums are kept per lane and added at the end.
  */
 final class VectorMath {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Simd.FLOATS;
 
     private VectorMath() {}
 

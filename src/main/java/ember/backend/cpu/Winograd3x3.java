@@ -26,7 +26,7 @@ final class Winograd3x3 {
     /** Output channels per register tile of the channel-mixing kernel. */
     private static final int TILE = 4;
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Simd.FLOATS;
     private static final int VL = S.length();
 
     // Two-vector lane shuffles (indices ≥ VL pick from the second vector): split a row into

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class WinogradFilterGradient {
     private WinogradFilterGradient() {}
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Simd.FLOATS;
     private static final int VL = S.length();
     private static final int POINTS = Winograd3x3.POINTS;
 

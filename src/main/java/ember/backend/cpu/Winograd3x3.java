@@ -2,6 +2,7 @@ package ember.backend.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -35,6 +36,14 @@ final class Winograd3x3 {
     private static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(S, i -> 2 * i + 1);
     private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S, i -> i % 2 * VL + i / 2);
     private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S, i -> i % 2 * VL + VL / 2 + i / 2);
+
+    // The same at half width, for rows too short for whole vectors (8 wide with 8 lanes).
+    private static final VectorSpecies<Float> HALF = S.withShape(VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final int HL = HALF.length();
+    private static final VectorShuffle<Float> HALF_EVEN_LANES = VectorShuffle.fromOp(HALF, i -> 2 * i);
+    private static final VectorShuffle<Float> HALF_ODD_LANES = VectorShuffle.fromOp(HALF, i -> 2 * i + 1);
+    private static final VectorShuffle<Float> HALF_ZIP_LOW = VectorShuffle.fromOp(HALF, i -> i % 2 * HL + i / 2);
+    private static final VectorShuffle<Float> HALF_ZIP_HIGH = VectorShuffle.fromOp(HALF, i -> i % 2 * HL + HL / 2 + i / 2);
 
     /** Whether this shape can run here: the tiles must cover the image exactly. */
     static boolean fits(int height, int width) {
@@ -185,6 +194,11 @@ final class Winograd3x3 {
                 FloatVector a = load(x, src + col), b = load(x, src + col + VL);
                 a.rearrange(EVEN_LANES, b).intoArray(q, base + qs + col / 2);
                 a.rearrange(ODD_LANES, b).intoArray(q, base + col / 2 + 1);
+            }
+            for (; col + 2 * HL <= width; col += 2 * HL) {
+                FloatVector a = FloatVector.fromArray(HALF, x, src + col), b = FloatVector.fromArray(HALF, x, src + col + HL);
+                a.rearrange(HALF_EVEN_LANES, b).intoArray(q, base + qs + col / 2);
+                a.rearrange(HALF_ODD_LANES, b).intoArray(q, base + col / 2 + 1);
             }
             for (; col < width; col += 2) {
                 q[base + qs + col / 2] = x[src + col];
@@ -385,6 +399,12 @@ final class Winograd3x3 {
                     even.rearrange(ZIP_LOW, odd).intoArray(y, dst + 2 * j);
                     even.rearrange(ZIP_HIGH, odd).intoArray(y, dst + 2 * j + VL);
                 }
+                for (; j + HL <= width / 2; j += HL) {
+                    FloatVector even = FloatVector.fromArray(HALF, blocks, src + j);
+                    FloatVector odd = FloatVector.fromArray(HALF, blocks, src + span + j);
+                    even.rearrange(HALF_ZIP_LOW, odd).intoArray(y, dst + 2 * j);
+                    even.rearrange(HALF_ZIP_HIGH, odd).intoArray(y, dst + 2 * j + HL);
+                }
                 for (; j < width / 2; j++) {
                     y[dst + 2 * j] = blocks[src + j];
                     y[dst + 2 * j + 1] = blocks[src + span + j];
@@ -404,6 +424,11 @@ final class Winograd3x3 {
                     FloatVector a = load(y, src + 2 * j), b = load(y, src + 2 * j + VL);
                     a.rearrange(EVEN_LANES, b).intoArray(blocks, dst + j);
                     a.rearrange(ODD_LANES, b).intoArray(blocks, dst + span + j);
+                }
+                for (; j + HL <= width / 2; j += HL) {
+                    FloatVector a = FloatVector.fromArray(HALF, y, src + 2 * j), b = FloatVector.fromArray(HALF, y, src + 2 * j + HL);
+                    a.rearrange(HALF_EVEN_LANES, b).intoArray(blocks, dst + j);
+                    a.rearrange(HALF_ODD_LANES, b).intoArray(blocks, dst + span + j);
                 }
                 for (; j < width / 2; j++) {
                     blocks[dst + j] = y[src + 2 * j];

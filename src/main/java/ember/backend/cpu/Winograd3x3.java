@@ -73,7 +73,7 @@ final class Winograd3x3 {
      * side by side, each row (point, channel) holding their tiles back to back, so that small
      * images still give the channel-mixing kernel long rows to reuse its weights over.
      */
-    private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 128);
+    private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 64);
 
     /** Images per group. */
     static int group(int height, int width) {

@@ -59,4 +59,18 @@ public final class Checks {
             atLeast(op, "per-channel buffer", b, s.channels());
         }
     }
+
+    /** op's full tensor (batch × channels × pixels) and its per-channel means (batch × channels). */
+    public static void pooling(String op, ChannelShape s, String fullName, Buffer full, String pooledName, Buffer pooled) {
+        atLeast(op, fullName, full, s.size());
+        atLeast(op, pooledName, pooled, (long) s.batch() * s.channels());
+    }
+
+    /** Logits and their gradient hold batch × classes values, labels batch, stats (loss, correct) 2. */
+    public static void crossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
+        atLeast("softmaxCrossEntropy", "logits", logits, (long) batch * classes);
+        atLeast("softmaxCrossEntropy", "labels", labels, batch);
+        atLeast("softmaxCrossEntropy", "dlogits", dlogits, (long) batch * classes);
+        atLeast("softmaxCrossEntropy", "stats", stats, 2);
+    }
 }

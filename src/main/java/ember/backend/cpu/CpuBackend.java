@@ -481,8 +481,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void globalAvgPool(ChannelShape s, Buffer x, Buffer y) {
-        Checks.atLeast("globalAvgPool", "x", x, s.size());
-        Checks.atLeast("globalAvgPool", "y", y, (long) s.batch() * s.channels());
+        Checks.pooling("globalAvgPool", s, "x", x, "y", y);
         CpuBuffer cx = CpuBuffer.of(x), cy = CpuBuffer.of(y);
         for (int plane = 0; plane < s.batch() * s.channels(); plane++) {
             double sum = 0;
@@ -496,8 +495,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void globalAvgPoolBackward(ChannelShape s, Buffer dy, Buffer dx) {
-        Checks.atLeast("globalAvgPoolBackward", "dy", dy, (long) s.batch() * s.channels());
-        Checks.atLeast("globalAvgPoolBackward", "dx", dx, s.size());
+        Checks.pooling("globalAvgPoolBackward", s, "dx", dx, "dy", dy);
         CpuBuffer cdy = CpuBuffer.of(dy), cdx = CpuBuffer.of(dx);
         for (int plane = 0; plane < s.batch() * s.channels(); plane++) {
             int base = cdx.offset() + plane * s.pixels();
@@ -507,10 +505,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
-        Checks.atLeast("softmaxCrossEntropy", "logits", logits, (long) batch * classes);
-        Checks.atLeast("softmaxCrossEntropy", "labels", labels, batch);
-        Checks.atLeast("softmaxCrossEntropy", "dlogits", dlogits, (long) batch * classes);
-        Checks.atLeast("softmaxCrossEntropy", "stats", stats, 2);
+        Checks.crossEntropy(batch, classes, logits, labels, dlogits, stats);
         CpuBuffer l = CpuBuffer.of(logits), y = CpuBuffer.of(labels), d = CpuBuffer.of(dlogits), st = CpuBuffer.of(stats);
         double loss = 0;
         int correct = 0;

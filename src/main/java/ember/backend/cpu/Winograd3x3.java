@@ -242,7 +242,7 @@ final class Winograd3x3 {
     }
 
     /** Y = Aᵀ·m·A for every tile of one output channel, into the 4 output quarters of blocks (span apart). */
-    static void transformOutput(float[] m, int mOff, int pointStride, int span, float[] blocks) {
+    private static void transformOutput(float[] m, int mOff, int pointStride, int span, float[] blocks) {
         int ps = pointStride;
         for (int f = 0; f < span; f += VL) {
             int at = mOff + f;
@@ -269,38 +269,38 @@ final class Winograd3x3 {
         return FloatVector.fromArray(S, a, i);
     }
 
-    /** products[ξ][o][f] = Σ_c U[ξ][o][c] · V[ξ][c][f] for f < length, per point a small matrix product; rows pitch apart. */
-    static void multiply(int inC, int outC, int length, int pitch, float[] u, float[] v, float[] m) {
+    /** products[ξ][o][f] = Σ_c U[ξ][o][c] · V[ξ][c][f] for f < length, per point a small matrix product; rows rowPitch apart. */
+    private static void multiply(int inC, int outC, int length, int rowPitch, float[] u, float[] v, float[] m) {
         int vectors = length / VL;
         for (int xi = 0; xi < POINTS; xi++) {
-            int uBase = xi * outC * inC, vBase = xi * inC * pitch, mBase = xi * outC * pitch;
+            int uBase = xi * outC * inC, vBase = xi * inC * rowPitch, mBase = xi * outC * rowPitch;
             int o0 = 0;
             for (; o0 + TILE <= outC; o0 += TILE) {
-                int uAt = uBase + o0 * inC, mAt = mBase + o0 * pitch;
+                int uAt = uBase + o0 * inC, mAt = mBase + o0 * rowPitch;
                 int k = 0;
                 for (; k + 3 <= vectors; k += 3) {
-                    tile4x3(inC, pitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
+                    tile4x3(inC, rowPitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
                 }
                 for (; k + 2 <= vectors; k += 2) {
-                    tile4x2(inC, pitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
+                    tile4x2(inC, rowPitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
                 }
                 for (; k < vectors; k++) {
-                    tile4x1(inC, pitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
+                    tile4x1(inC, rowPitch, u, uAt, v, vBase + k * VL, m, mAt + k * VL);
                 }
             }
             for (; o0 < outC; o0++) {
                 for (int k = 0; k < vectors; k++) {
-                    tile1x1(inC, pitch, u, uBase + o0 * inC, v, vBase + k * VL, m, mBase + o0 * pitch + k * VL);
+                    tile1x1(inC, rowPitch, u, uBase + o0 * inC, v, vBase + k * VL, m, mBase + o0 * rowPitch + k * VL);
                 }
             }
         }
     }
 
     /** 12 accumulators, 3 loads and 4 broadcasts per 12 FMAs: the most that 16 AVX2 registers hold. */
-    private static void tile4x3(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+    private static void tile4x3(int inC, int rowPitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-        for (int c = 0; c < inC; c++, ui += TILE, vi += pitch) {
+        for (int c = 0; c < inC; c++, ui += TILE, vi += rowPitch) {
             FloatVector x0 = load(v, vi), x1 = load(v, vi + VL), x2 = load(v, vi + 2 * VL);
             FloatVector w = FloatVector.broadcast(S, u[ui]);
             a00 = x0.fma(w, a00);
@@ -322,24 +322,24 @@ final class Winograd3x3 {
         a00.intoArray(m, mi);
         a01.intoArray(m, mi + VL);
         a02.intoArray(m, mi + 2 * VL);
-        mi += pitch;
+        mi += rowPitch;
         a10.intoArray(m, mi);
         a11.intoArray(m, mi + VL);
         a12.intoArray(m, mi + 2 * VL);
-        mi += pitch;
+        mi += rowPitch;
         a20.intoArray(m, mi);
         a21.intoArray(m, mi + VL);
         a22.intoArray(m, mi + 2 * VL);
-        mi += pitch;
+        mi += rowPitch;
         a30.intoArray(m, mi);
         a31.intoArray(m, mi + VL);
         a32.intoArray(m, mi + 2 * VL);
     }
 
-    private static void tile4x2(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+    private static void tile4x2(int inC, int rowPitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
         FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int c = 0; c < inC; c++, ui += TILE, vi += pitch) {
+        for (int c = 0; c < inC; c++, ui += TILE, vi += rowPitch) {
             FloatVector x0 = load(v, vi), x1 = load(v, vi + VL);
             FloatVector w = FloatVector.broadcast(S, u[ui]);
             a00 = x0.fma(w, a00);
@@ -356,17 +356,17 @@ final class Winograd3x3 {
         }
         a00.intoArray(m, mi);
         a01.intoArray(m, mi + VL);
-        a10.intoArray(m, mi + pitch);
-        a11.intoArray(m, mi + pitch + VL);
-        a20.intoArray(m, mi + 2 * pitch);
-        a21.intoArray(m, mi + 2 * pitch + VL);
-        a30.intoArray(m, mi + 3 * pitch);
-        a31.intoArray(m, mi + 3 * pitch + VL);
+        a10.intoArray(m, mi + rowPitch);
+        a11.intoArray(m, mi + rowPitch + VL);
+        a20.intoArray(m, mi + 2 * rowPitch);
+        a21.intoArray(m, mi + 2 * rowPitch + VL);
+        a30.intoArray(m, mi + 3 * rowPitch);
+        a31.intoArray(m, mi + 3 * rowPitch + VL);
     }
 
-    private static void tile4x1(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+    private static void tile4x1(int inC, int rowPitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < inC; c++, ui += TILE, vi += pitch) {
+        for (int c = 0; c < inC; c++, ui += TILE, vi += rowPitch) {
             FloatVector x = load(v, vi);
             a0 = x.fma(FloatVector.broadcast(S, u[ui]), a0);
             a1 = x.fma(FloatVector.broadcast(S, u[ui + 1]), a1);
@@ -374,21 +374,21 @@ final class Winograd3x3 {
             a3 = x.fma(FloatVector.broadcast(S, u[ui + 3]), a3);
         }
         a0.intoArray(m, mi);
-        a1.intoArray(m, mi + pitch);
-        a2.intoArray(m, mi + 2 * pitch);
-        a3.intoArray(m, mi + 3 * pitch);
+        a1.intoArray(m, mi + rowPitch);
+        a2.intoArray(m, mi + 2 * rowPitch);
+        a3.intoArray(m, mi + 3 * rowPitch);
     }
 
-    private static void tile1x1(int inC, int pitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+    private static void tile1x1(int inC, int rowPitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
         FloatVector a = FloatVector.zero(S);
-        for (int c = 0; c < inC; c++, ui++, vi += pitch) {
+        for (int c = 0; c < inC; c++, ui++, vi += rowPitch) {
             a = load(v, vi).fma(FloatVector.broadcast(S, u[ui]), a);
         }
         a.intoArray(m, mi);
     }
 
     /** y[2i + r][2j + s] = block (r, s) at tile i·P + j, dropping the junk column. */
-    static void interleave(float[] blocks, int span, int height, int width, float[] y, int yOff) {
+    private static void interleave(float[] blocks, int span, int height, int width, float[] y, int yOff) {
         int p = pitch(width);
         for (int i = 0; i < height / 2; i++) {
             for (int r = 0; r < 2; r++) {

@@ -431,8 +431,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void globalAvgPool(ChannelShape s, Buffer x, Buffer y) {
-        Checks.atLeast("globalAvgPool", "x", x, s.size());
-        Checks.atLeast("globalAvgPool", "y", y, (long) s.batch() * s.channels());
+        Checks.pooling("globalAvgPool", s, "x", x, "y", y);
         RefBuffer rx = ref(x), ry = ref(y);
         for (int n = 0; n < s.batch(); n++) {
             for (int c = 0; c < s.channels(); c++) {
@@ -447,8 +446,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void globalAvgPoolBackward(ChannelShape s, Buffer dy, Buffer dx) {
-        Checks.atLeast("globalAvgPoolBackward", "dy", dy, (long) s.batch() * s.channels());
-        Checks.atLeast("globalAvgPoolBackward", "dx", dx, s.size());
+        Checks.pooling("globalAvgPoolBackward", s, "dx", dx, "dy", dy);
         RefBuffer rdy = ref(dy), rdx = ref(dx);
         for (int n = 0; n < s.batch(); n++) {
             for (int c = 0; c < s.channels(); c++) {
@@ -461,10 +459,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
-        Checks.atLeast("softmaxCrossEntropy", "logits", logits, (long) batch * classes);
-        Checks.atLeast("softmaxCrossEntropy", "labels", labels, batch);
-        Checks.atLeast("softmaxCrossEntropy", "dlogits", dlogits, (long) batch * classes);
-        Checks.atLeast("softmaxCrossEntropy", "stats", stats, 2);
+        Checks.crossEntropy(batch, classes, logits, labels, dlogits, stats);
         RefBuffer rl = ref(logits), rd = ref(dlogits);
         double loss = 0;
         int correct = 0;

@@ -261,7 +261,7 @@ public final class CpuBackend implements Backend {
     }
 
     // Convolutions: the images are split across the workers. 3×3 stride-1 ones (all but three
-    // of ResNet20's) run as Winograd F(2×2, 3×3) over groups of images; the others one image
+    // of ResNet20's) run as Winograd F(4×4, 3×3) over groups of images; the others one image
     // at a time, unfolded into a patch matrix that stays in cache, times one single-threaded GEMM.
 
     @Override
@@ -305,7 +305,7 @@ public final class CpuBackend implements Backend {
     /** "auto" (fast 3×3 paths where they apply) or "never" (im2col + GEMM only); for benchmarks. */
     private static final String FAST_CONV = System.getProperty("ember.fastConv", "auto");
 
-    /** 3×3 stride-1 convolutions whose 2×2 tiles cover the image. */
+    /** 3×3 stride-1 convolutions whose 4×4 tiles cover the image. */
     private static boolean useWinograd(ConvShape s) {
         return s.kernel() == 3 && s.stride() == 1 && s.padding() == 1 && Winograd3x3.fits(s.height(), s.width())
                 && !FAST_CONV.equals("never");
@@ -321,14 +321,15 @@ public final class CpuBackend implements Backend {
         float[] packed = scratch.get(0, Scratch.PACKED_WEIGHTS, Winograd3x3.POINTS * outC * inC);
         Winograd3x3.transformWeights(w.data, w.offset(), outC, inC, flip, packed);
         parallel.perWorker(s.batch(), (worker, from, to) -> {
-            float[] quarters = scratch.get(worker, Scratch.PADDED, Winograd3x3.quartersSize(inC, h, wd));
+            float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
             float[] transformed = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
             float[] products = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
-            Winograd3x3.clearQuarters(quarters, inC, h, wd);
+            float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
+            Winograd3x3.clearPlanes(planes, h, wd);
             for (int n = from; n < to; n += group) {
                 Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, to - n),
-                        packed, quarters, transformed, products, blocks, dst.data, dst.offset() + n * outImage);
+                        packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage);
             }
         });
     }
@@ -368,16 +369,17 @@ public final class CpuBackend implements Backend {
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd);
         int sumsSize = Winograd3x3.POINTS * outC * inC, workers = Math.min(parallel.threads(), s.batch());
         parallel.perWorker(s.batch(), (worker, from, to) -> {
-            float[] quarters = scratch.get(worker, Scratch.PADDED, Winograd3x3.quartersSize(inC, h, wd));
+            float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
+            float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             float[] inputs = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
             float[] gradients = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
             float[] sums = scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize);
-            Winograd3x3.clearQuarters(quarters, inC, h, wd);
+            Winograd3x3.clearPlanes(planes, h, wd);
             WinogradFilterGradient.clear(blocks, h, wd, sums, outC, inC);
             for (int n = from; n < to; n += group) {
                 WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
-                        dy.offset() + n * outImage, Math.min(group, to - n), quarters, blocks, inputs, gradients, sums);
+                        dy.offset() + n * outImage, Math.min(group, to - n), planes, blocks, pass, inputs, gradients, sums);
             }
         });
         for (int worker = 0; worker < workers; worker++) {

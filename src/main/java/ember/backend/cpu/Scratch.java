@@ -5,8 +5,9 @@ package ember.backend.cpu;
  * later step reuses. Slots separate arrays that one op needs at the same time.
  */
 final class Scratch {
-    static final int COLUMNS = 0, PARTIAL_SUMS = 1, PADDED = 2, PACKED_WEIGHTS = 3, PRODUCTS = 4, BLOCKS = 5;
-    private static final int SLOTS = 6;
+    static final int COLUMNS = 0, PARTIAL_SUMS = 1, PADDED = 2, PACKED_WEIGHTS = 3, PRODUCTS = 4, BLOCKS = 5,
+            TRANSFORM_PASS = 6;
+    private static final int SLOTS = 7;
 
     private final float[][][] arrays;
 

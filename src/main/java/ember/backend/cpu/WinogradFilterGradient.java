@@ -7,9 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The weight gradient of a {@link Winograd3x3} convolution, by the same transform run
- * backwards: with V = Bᵀ·d·B of each input tile and D = A·dy·Aᵀ of its 2×2 block of output
- * gradients, dU[ξ][o][c] = Σ_tiles D[ξ][o]·V[ξ][c] and dw[o][c] = Gᵀ·dU[o][c]·G: 16 products
- * per tile and channel pair instead of 36. The images of a {@link Winograd3x3#group} are
+ * backwards: with V = Bᵀ·d·B of each input tile and D = A·dy·Aᵀ of its 4×4 block of output
+ * gradients, dU[ξ][o][c] = Σ_tiles D[ξ][o]·V[ξ][c] and dw[o][c] = Gᵀ·dU[o][c]·G: 36 products
+ * per tile and channel pair instead of 144. The images of a {@link Winograd3x3#group} are
  * transformed side by side, so each sum runs over enough tiles to amortise its final lane
  * reduction.
  */
@@ -21,65 +21,60 @@ final class WinogradFilterGradient {
     private static final int POINTS = Winograd3x3.POINTS;
 
     /**
-     * Adds this group of images' dU into sums[ξ][o][c]. quarters must have been cleared by
-     * {@link Winograd3x3#clearQuarters} and blocks (of {@link Winograd3x3#blocksSize}) zeroed
+     * Adds this group of images' dU into sums[ξ][o][c]. planes must have been cleared by
+     * {@link Winograd3x3#clearPlanes} and blocks (of {@link Winograd3x3#blocksSize}) zeroed
      * once for this shape: junk tiles must see a zero output gradient.
      */
     static void accumulate(int inC, int outC, int height, int width, float[] x, int xOff, float[] dy, int dyOff,
-                           int images, float[] quarters, float[] blocks, float[] inputs, float[] gradients,
-                           float[] sums) {
-        int tiles = Winograd3x3.tiles(height, width), span = Winograd3x3.span(height, width);
-        int rowPitch = Winograd3x3.rowPitch(height, width), length = Winograd3x3.rowLength(images, height, width);
-        int qs = Winograd3x3.quarterSize(height, width), p = Winograd3x3.pitch(width);
-        for (int g = 0; g < images; g++) {
-            int xImage = xOff + g * inC * height * width, dyImage = dyOff + g * outC * height * width;
-            for (int c = 0; c < inC; c++) {
-                Winograd3x3.splitIntoQuarters(x, xImage + c * height * width, height, width, quarters, c * 4 * qs, qs);
-                Winograd3x3.transformInput(quarters, c * 4 * qs, qs, p, span, inputs, c * rowPitch + g * tiles,
-                        inC * rowPitch);
-            }
-            for (int o = 0; o < outC; o++) {
-                Winograd3x3.deinterleave(dy, dyImage + o * height * width, height, width, blocks, span);
-                transformGradient(blocks, span, gradients, o * rowPitch + g * tiles, outC * rowPitch);
-            }
+                           int images, float[] planes, float[] blocks, float[] pass, float[] inputs,
+                           float[] gradients, float[] sums) {
+        int span = Winograd3x3.span(height, width), plane = height * width;
+        Winograd3x3.transformGroup(inC, height, width, x, xOff, images, planes, pass, inputs);
+        if (images < Winograd3x3.group(height, width)) {
+            // The image slots this group leaves empty must add nothing either.
+            Arrays.fill(blocks, 0, Winograd3x3.blocksSize(height, width), 0f);
         }
-        // Rows end on a whole vector: the few tiles past the last image must add nothing.
-        for (int row = 0; row < POINTS * outC; row++) {
-            Arrays.fill(gradients, row * rowPitch + images * tiles, row * rowPitch + length, 0f);
+        for (int o = 0; o < outC; o++) {
+            for (int g = 0; g < images; g++) {
+                Winograd3x3.deinterleave(dy, dyOff + (g * outC + o) * plane, g, height, width, blocks);
+            }
+            transformGradient(blocks, span, pass, gradients, o * span, outC * span);
         }
-        sumProducts(inC, outC, length, rowPitch, gradients, inputs, sums);
+        sumProducts(inC, outC, span, span, gradients, inputs, sums);
     }
 
-    /** D = A·g·Aᵀ for every 2×2 block g of one channel (blocks (r, s) span apart); point (a, b) to off + (4a + b)·stride. */
-    private static void transformGradient(float[] blocks, int span, float[] d, int off, int stride) {
+    /**
+     * D = A·g·Aᵀ for every 4×4 block g of one channel (block (r, s) at (4r + s)·span), point
+     * (a, b) to off + (6a + b)·stride: A down each of g's 4 columns into pass (row a, column s
+     * at (4a + s)·span), then along each of the 6 rows.
+     */
+    private static void transformGradient(float[] blocks, int span, float[] pass, float[] d, int off, int stride) {
+        for (int s = 0; s < 4; s++) {
+            timesA(blocks, s * span, (4 + s) * span, (8 + s) * span, (12 + s) * span, span, pass, s * span, 4 * span);
+        }
+        for (int a = 0; a < Winograd3x3.PATCH; a++) {
+            int row = 4 * a * span;
+            timesA(pass, row, row + span, row + 2 * span, row + 3 * span, span, d, off + Winograd3x3.PATCH * a * stride,
+                    stride);
+        }
+    }
+
+    /** A·(g0 … g3) for span lanes of four rows, result k to out + k·stride. A's rows: (1,0,0,0) (1,1,1,1) (1,−1,1,−1) (1,½,¼,⅛) (1,−2,4,−8) (0,0,0,1). */
+    private static void timesA(float[] g, int g0, int g1, int g2, int g3, int span, float[] out, int at, int stride) {
+        FloatVector half = FloatVector.broadcast(S, 0.5f), quarter = FloatVector.broadcast(S, 0.25f);
+        FloatVector eighth = FloatVector.broadcast(S, 0.125f), minusTwo = FloatVector.broadcast(S, -2f);
+        FloatVector four = FloatVector.broadcast(S, 4f), minusEight = FloatVector.broadcast(S, -8f);
         for (int f = 0; f < span; f += VL) {
-            FloatVector g00 = FloatVector.fromArray(S, blocks, f), g01 = FloatVector.fromArray(S, blocks, span + f);
-            FloatVector g10 = FloatVector.fromArray(S, blocks, 2 * span + f);
-            FloatVector g11 = FloatVector.fromArray(S, blocks, 3 * span + f);
-            // A has rows (1, 0) (1, 1) (1, −1) (0, −1): rows of A·g are g0, g0 + g1, g0 − g1, −g1;
-            // each row (x0, x1) then becomes x0, x0 + x1, x0 − x1, −x1.
-            int at = off + f;
-            FloatVector x0 = g00, x1 = g01;
-            x0.intoArray(d, at);
-            x0.add(x1).intoArray(d, at + stride);
-            x0.sub(x1).intoArray(d, at + 2 * stride);
-            x1.neg().intoArray(d, at + 3 * stride);
-            x0 = g00.add(g10);
-            x1 = g01.add(g11);
-            x0.intoArray(d, at + 4 * stride);
-            x0.add(x1).intoArray(d, at + 5 * stride);
-            x0.sub(x1).intoArray(d, at + 6 * stride);
-            x1.neg().intoArray(d, at + 7 * stride);
-            x0 = g00.sub(g10);
-            x1 = g01.sub(g11);
-            x0.intoArray(d, at + 8 * stride);
-            x0.add(x1).intoArray(d, at + 9 * stride);
-            x0.sub(x1).intoArray(d, at + 10 * stride);
-            x1.neg().intoArray(d, at + 11 * stride);
-            g10.neg().intoArray(d, at + 12 * stride);
-            g10.add(g11).neg().intoArray(d, at + 13 * stride);
-            g11.sub(g10).intoArray(d, at + 14 * stride);
-            g11.intoArray(d, at + 15 * stride);
+            FloatVector x0 = FloatVector.fromArray(S, g, g0 + f), x1 = FloatVector.fromArray(S, g, g1 + f);
+            FloatVector x2 = FloatVector.fromArray(S, g, g2 + f), x3 = FloatVector.fromArray(S, g, g3 + f);
+            FloatVector even = x0.add(x2), odd = x1.add(x3);
+            int o = at + f;
+            x0.intoArray(out, o);
+            even.add(odd).intoArray(out, o + stride);
+            even.sub(odd).intoArray(out, o + 2 * stride);
+            x3.fma(eighth, x2.fma(quarter, x1.fma(half, x0))).intoArray(out, o + 3 * stride);
+            x3.fma(minusEight, x2.fma(four, x1.fma(minusTwo, x0))).intoArray(out, o + 4 * stride);
+            x3.intoArray(out, o + 5 * stride);
         }
     }
 
@@ -150,26 +145,31 @@ final class WinogradFilterGradient {
     static void addToWeights(float[] sums, int outC, int inC, float[] dw, int dwOff) {
         int points = outC * inC;
         for (int oc = 0; oc < points; oc++) {
-            for (int k = 0; k < 3; k++) {
-                // Row k of Gᵀ·dU, column by column, then that row times G.
-                float t0 = timesG(k, sums[oc], sums[4 * points + oc], sums[8 * points + oc], sums[12 * points + oc]);
-                float t1 = timesG(k, sums[points + oc], sums[5 * points + oc], sums[9 * points + oc], sums[13 * points + oc]);
-                float t2 = timesG(k, sums[2 * points + oc], sums[6 * points + oc], sums[10 * points + oc], sums[14 * points + oc]);
-                float t3 = timesG(k, sums[3 * points + oc], sums[7 * points + oc], sums[11 * points + oc], sums[15 * points + oc]);
-                int at = dwOff + oc * 9 + 3 * k;
-                dw[at] += timesG(0, t0, t1, t2, t3);
-                dw[at + 1] += timesG(1, t0, t1, t2, t3);
-                dw[at + 2] += timesG(2, t0, t1, t2, t3);
+            for (int j = 0; j < 3; j++) {
+                // Row j of Gᵀ·dU, column by column, then that row times G.
+                float t0 = column(sums, points, oc, 0, j), t1 = column(sums, points, oc, 1, j);
+                float t2 = column(sums, points, oc, 2, j), t3 = column(sums, points, oc, 3, j);
+                float t4 = column(sums, points, oc, 4, j), t5 = column(sums, points, oc, 5, j);
+                int at = dwOff + oc * 9 + 3 * j;
+                dw[at] += timesG(0, t0, t1, t2, t3, t4, t5);
+                dw[at + 1] += timesG(1, t0, t1, t2, t3, t4, t5);
+                dw[at + 2] += timesG(2, t0, t1, t2, t3, t4, t5);
             }
         }
     }
 
-    /** Σ_a G[a][k]·u_a, G's rows being (1,0,0) (½,½,½) (½,−½,½) (0,0,1). */
-    private static float timesG(int k, float u0, float u1, float u2, float u3) {
+    /** (Gᵀ·dU)[j][b] of one (out, in) pair. */
+    private static float column(float[] sums, int points, int oc, int b, int j) {
+        return timesG(j, sums[b * points + oc], sums[(6 + b) * points + oc], sums[(12 + b) * points + oc],
+                sums[(18 + b) * points + oc], sums[(24 + b) * points + oc], sums[(30 + b) * points + oc]);
+    }
+
+    /** Σ_a G[a][k]·u_a, G's columns (1,⅓,−⅓,−16/15,1/15,0) (0,⅓,⅓,−8/15,−2/15,0) (0,⅓,−⅓,−4/15,4/15,1). */
+    private static float timesG(int k, float u0, float u1, float u2, float u3, float u4, float u5) {
         return switch (k) {
-            case 0 -> u0 + 0.5f * (u1 + u2);
-            case 1 -> 0.5f * (u1 - u2);
-            default -> 0.5f * (u1 + u2) + u3;
+            case 0 -> u0 + (u1 - u2) / 3f + (u4 - 16f * u3) / 15f;
+            case 1 -> (u1 + u2) / 3f - (8f * u3 + 2f * u4) / 15f;
+            default -> (u1 - u2) / 3f + (4f * u4 - 4f * u3) / 15f + u5;
         };
     }
 

@@ -2,7 +2,6 @@ package ember.backend.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -39,46 +38,21 @@ final class Winograd3x3 {
     private static final VectorSpecies<Float> S = Simd.FLOATS;
     private static final int VL = S.length();
 
-    // Splitting a pair of vectors into their even and odd lanes, and zipping two vectors'
-    // lanes together, as one-vector permutes of each plus a blend: cheaper than the two-vector
-    // rearrange, which also wraps its indexes and derives a mask. Twice applied they split
-    // four ways (columns mod 4) and zip four rows.
-    private static final Pairs FULL = new Pairs(S);
+    // Two-vector lane shuffles (indices ≥ VL pick from the second vector): split a row into
+    // its even and odd columns, and zip two rows of columns back together. Twice applied they
+    // split four ways (columns mod 4) and zip four rows.
+    private static final VectorShuffle<Float> EVEN_LANES = VectorShuffle.fromOp(S, i -> 2 * i);
+    private static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(S, i -> 2 * i + 1);
+    private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S, i -> i % 2 * VL + i / 2);
+    private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S, i -> i % 2 * VL + VL / 2 + i / 2);
+
     // The same at half width, for rows too short for whole vectors (16 wide with 8 lanes).
     private static final VectorSpecies<Float> HALF = S.withShape(VectorShape.forBitSize(S.vectorBitSize() / 2));
-    private static final Pairs HALVES = new Pairs(HALF);
     private static final int HL = HALF.length();
-
-    /** Even/odd splits and zips of two vectors of one species. */
-    private record Pairs(VectorShuffle<Float> evens, VectorShuffle<Float> odds, VectorMask<Float> upperHalf,
-                         VectorShuffle<Float> lowerSpread, VectorShuffle<Float> upperSpread, VectorMask<Float> oddLanes) {
-        Pairs(VectorSpecies<Float> s) {
-            this(VectorShuffle.fromOp(s, i -> 2 * (i % (s.length() / 2))),
-                    VectorShuffle.fromOp(s, i -> 2 * (i % (s.length() / 2)) + 1),
-                    VectorMask.fromLong(s, -1L << (s.length() / 2)),
-                    VectorShuffle.fromOp(s, i -> i / 2),
-                    VectorShuffle.fromOp(s, i -> s.length() / 2 + i / 2),
-                    VectorMask.fromLong(s, 0xAAAAAAAAAAAAAAAAL));
-        }
-
-        /** a's even lanes, then b's. */
-        FloatVector even(FloatVector a, FloatVector b) {
-            return a.rearrange(evens).blend(b.rearrange(evens), upperHalf);
-        }
-
-        FloatVector odd(FloatVector a, FloatVector b) {
-            return a.rearrange(odds).blend(b.rearrange(odds), upperHalf);
-        }
-
-        /** a0 b0 a1 b1 … over the lower halves of a and b. */
-        FloatVector zipLower(FloatVector a, FloatVector b) {
-            return a.rearrange(lowerSpread).blend(b.rearrange(lowerSpread), oddLanes);
-        }
-
-        FloatVector zipUpper(FloatVector a, FloatVector b) {
-            return a.rearrange(upperSpread).blend(b.rearrange(upperSpread), oddLanes);
-        }
-    }
+    private static final VectorShuffle<Float> HALF_EVEN_LANES = VectorShuffle.fromOp(HALF, i -> 2 * i);
+    private static final VectorShuffle<Float> HALF_ODD_LANES = VectorShuffle.fromOp(HALF, i -> 2 * i + 1);
+    private static final VectorShuffle<Float> HALF_ZIP_LOW = VectorShuffle.fromOp(HALF, i -> i % 2 * HL + i / 2);
+    private static final VectorShuffle<Float> HALF_ZIP_HIGH = VectorShuffle.fromOp(HALF, i -> i % 2 * HL + HL / 2 + i / 2);
 
     /** Whether this shape can run here: the tiles must cover the image exactly. */
     static boolean fits(int height, int width) {
@@ -259,27 +233,27 @@ final class Winograd3x3 {
         int c = 0;
         for (; c + 4 * VL <= n; c += 4 * VL) {
             FloatVector a = load(src, from + c), b = load(src, from + c + VL);
-            FloatVector even0 = FULL.even(a, b), odd0 = FULL.odd(a, b);
+            FloatVector even0 = a.rearrange(EVEN_LANES, b), odd0 = a.rearrange(ODD_LANES, b);
             a = load(src, from + c + 2 * VL);
             b = load(src, from + c + 3 * VL);
-            FloatVector even1 = FULL.even(a, b), odd1 = FULL.odd(a, b);
+            FloatVector even1 = a.rearrange(EVEN_LANES, b), odd1 = a.rearrange(ODD_LANES, b);
             int q = c / 4;
-            FULL.even(even0, even1).intoArray(dst, at0 + q);
-            FULL.even(odd0, odd1).intoArray(dst, at1 + q);
-            FULL.odd(even0, even1).intoArray(dst, at2 + q);
-            FULL.odd(odd0, odd1).intoArray(dst, at3 + q);
+            even0.rearrange(EVEN_LANES, even1).intoArray(dst, at0 + q);
+            odd0.rearrange(EVEN_LANES, odd1).intoArray(dst, at1 + q);
+            even0.rearrange(ODD_LANES, even1).intoArray(dst, at2 + q);
+            odd0.rearrange(ODD_LANES, odd1).intoArray(dst, at3 + q);
         }
         for (; c + 4 * HL <= n; c += 4 * HL) {
             FloatVector a = half(src, from + c), b = half(src, from + c + HL);
-            FloatVector even0 = HALVES.even(a, b), odd0 = HALVES.odd(a, b);
+            FloatVector even0 = a.rearrange(HALF_EVEN_LANES, b), odd0 = a.rearrange(HALF_ODD_LANES, b);
             a = half(src, from + c + 2 * HL);
             b = half(src, from + c + 3 * HL);
-            FloatVector even1 = HALVES.even(a, b), odd1 = HALVES.odd(a, b);
+            FloatVector even1 = a.rearrange(HALF_EVEN_LANES, b), odd1 = a.rearrange(HALF_ODD_LANES, b);
             int q = c / 4;
-            HALVES.even(even0, even1).intoArray(dst, at0 + q);
-            HALVES.even(odd0, odd1).intoArray(dst, at1 + q);
-            HALVES.odd(even0, even1).intoArray(dst, at2 + q);
-            HALVES.odd(odd0, odd1).intoArray(dst, at3 + q);
+            even0.rearrange(HALF_EVEN_LANES, even1).intoArray(dst, at0 + q);
+            odd0.rearrange(HALF_EVEN_LANES, odd1).intoArray(dst, at1 + q);
+            even0.rearrange(HALF_ODD_LANES, even1).intoArray(dst, at2 + q);
+            odd0.rearrange(HALF_ODD_LANES, odd1).intoArray(dst, at3 + q);
         }
         for (; c < n; c += 4) {
             int q = c / 4;
@@ -300,25 +274,25 @@ final class Winograd3x3 {
                 int j = 0;
                 for (; j + VL <= n; j += VL) {
                     FloatVector s0 = load(blocks, b0 + j), s2 = load(blocks, b2 + j);
-                    FloatVector low02 = FULL.zipLower(s0, s2), high02 = FULL.zipUpper(s0, s2);
+                    FloatVector low02 = s0.rearrange(ZIP_LOW, s2), high02 = s0.rearrange(ZIP_HIGH, s2);
                     FloatVector s1 = load(blocks, b1 + j), s3 = load(blocks, b3 + j);
-                    FloatVector low13 = FULL.zipLower(s1, s3), high13 = FULL.zipUpper(s1, s3);
+                    FloatVector low13 = s1.rearrange(ZIP_LOW, s3), high13 = s1.rearrange(ZIP_HIGH, s3);
                     int at = dst + 4 * j;
-                    FULL.zipLower(low02, low13).intoArray(y, at);
-                    FULL.zipUpper(low02, low13).intoArray(y, at + VL);
-                    FULL.zipLower(high02, high13).intoArray(y, at + 2 * VL);
-                    FULL.zipUpper(high02, high13).intoArray(y, at + 3 * VL);
+                    low02.rearrange(ZIP_LOW, low13).intoArray(y, at);
+                    low02.rearrange(ZIP_HIGH, low13).intoArray(y, at + VL);
+                    high02.rearrange(ZIP_LOW, high13).intoArray(y, at + 2 * VL);
+                    high02.rearrange(ZIP_HIGH, high13).intoArray(y, at + 3 * VL);
                 }
                 for (; j + HL <= n; j += HL) {
                     FloatVector s0 = half(blocks, b0 + j), s2 = half(blocks, b2 + j);
-                    FloatVector low02 = HALVES.zipLower(s0, s2), high02 = HALVES.zipUpper(s0, s2);
+                    FloatVector low02 = s0.rearrange(HALF_ZIP_LOW, s2), high02 = s0.rearrange(HALF_ZIP_HIGH, s2);
                     FloatVector s1 = half(blocks, b1 + j), s3 = half(blocks, b3 + j);
-                    FloatVector low13 = HALVES.zipLower(s1, s3), high13 = HALVES.zipUpper(s1, s3);
+                    FloatVector low13 = s1.rearrange(HALF_ZIP_LOW, s3), high13 = s1.rearrange(HALF_ZIP_HIGH, s3);
                     int at = dst + 4 * j;
-                    HALVES.zipLower(low02, low13).intoArray(y, at);
-                    HALVES.zipUpper(low02, low13).intoArray(y, at + HL);
-                    HALVES.zipLower(high02, high13).intoArray(y, at + 2 * HL);
-                    HALVES.zipUpper(high02, high13).intoArray(y, at + 3 * HL);
+                    low02.rearrange(HALF_ZIP_LOW, low13).intoArray(y, at);
+                    low02.rearrange(HALF_ZIP_HIGH, low13).intoArray(y, at + HL);
+                    high02.rearrange(HALF_ZIP_LOW, high13).intoArray(y, at + 2 * HL);
+                    high02.rearrange(HALF_ZIP_HIGH, high13).intoArray(y, at + 3 * HL);
                 }
                 for (; j < n; j++) {
                     int at = dst + 4 * j;

@@ -60,9 +60,10 @@ final class Winograd3x3 {
     }
 
     /**
-     * Tiles that a group of images should have in all: enough that small images still give
-     * the channel-mixing kernel long rows to reuse its weights over, few enough that a group's
-     * transform stays in L2.
+     * Tiles that a group of images should have in all, so that small images still give the
+     * channel-mixing kernel long rows (whole 2×6 tiles) to reuse its weights over. 144 measured
+     * faster in the whole step than 64 (docs/exp2.md), though at 64 channels a group's
+     * transform (1.3 MB) then no longer fits in L2.
      */
     private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 144);
 

@@ -61,11 +61,11 @@ final class Winograd3x3 {
 
     /**
      * Tiles that a group of images should have in all, so that small images still give the
-     * channel-mixing kernel long rows (whole 2×6 tiles) to reuse its weights over. 144 measured
-     * faster in the whole step than 64 (docs/exp2.md), though at 64 channels a group's
-     * transform (1.3 MB) then no longer fits in L2.
+     * channel-mixing kernel long rows (whole 2×6 tiles) to reuse its weights over. In the whole
+     * step 192 measured faster than 144, and 144 than 64 (docs/exp2.md), though at 64 channels
+     * a group's transform (1.7 MB) then no longer fits in L2.
      */
-    private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 144);
+    private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 192);
 
     /** Tile columns per image in a group, the junk one included. */
     private static int columns(int width) {

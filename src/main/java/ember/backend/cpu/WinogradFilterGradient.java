@@ -40,7 +40,7 @@ final class WinogradFilterGradient {
             }
             transformGradient(blocks, span, pass, gradients, o * span, outC * span);
         }
-        sumProducts(inC, outC, span, span, gradients, inputs, sums);
+        sumProducts(inC, outC, span, gradients, inputs, sums);
     }
 
     /**
@@ -78,48 +78,48 @@ final class WinogradFilterGradient {
         }
     }
 
-    /** sums[ξ][o][c] += Σ_k d[ξ][o][k]·v[ξ][c][k] over k < length; rows rowPitch apart. */
-    private static void sumProducts(int inC, int outC, int length, int rowPitch, float[] d, float[] v, float[] sums) {
+    /** sums[ξ][o][c] += Σ_k d[ξ][o][k]·v[ξ][c][k] over k < span; rows span apart. */
+    private static void sumProducts(int inC, int outC, int span, float[] d, float[] v, float[] sums) {
         for (int xi = 0; xi < POINTS; xi++) {
-            int dBase = xi * outC * rowPitch, vBase = xi * inC * rowPitch, sBase = xi * outC * inC;
+            int dBase = xi * outC * span, vBase = xi * inC * span, sBase = xi * outC * inC;
             int o0 = 0;
             for (; o0 + 4 <= outC; o0 += 4) {
                 int c = 0;
                 for (; c + 2 <= inC; c += 2) {
-                    tile4x2(length, rowPitch, d, dBase + o0 * rowPitch, v, vBase + c * rowPitch, sums,
+                    tile4x2(span, d, dBase + o0 * span, v, vBase + c * span, sums,
                             sBase + o0 * inC + c, inC);
                 }
                 for (; c < inC; c++) {
                     for (int o = o0; o < o0 + 4; o++) {
-                        sums[sBase + o * inC + c] += dot(length, d, dBase + o * rowPitch, v, vBase + c * rowPitch);
+                        sums[sBase + o * inC + c] += dot(span, d, dBase + o * span, v, vBase + c * span);
                     }
                 }
             }
             for (; o0 < outC; o0++) {
                 for (int c = 0; c < inC; c++) {
-                    sums[sBase + o0 * inC + c] += dot(length, d, dBase + o0 * rowPitch, v, vBase + c * rowPitch);
+                    sums[sBase + o0 * inC + c] += dot(span, d, dBase + o0 * span, v, vBase + c * span);
                 }
             }
         }
     }
 
     /** Four rows of d against two rows of v: 8 lane-wise sums in registers, 6 loads per 8 FMAs. */
-    private static void tile4x2(int length, int rowPitch, float[] d, int di, float[] v, int vi, float[] sums,
+    private static void tile4x2(int span, float[] d, int di, float[] v, int vi, float[] sums,
                                 int si, int sumPitch) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
         FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int k = 0; k < length; k += VL) {
-            FloatVector v0 = FloatVector.fromArray(S, v, vi + k), v1 = FloatVector.fromArray(S, v, vi + rowPitch + k);
+        for (int k = 0; k < span; k += VL) {
+            FloatVector v0 = FloatVector.fromArray(S, v, vi + k), v1 = FloatVector.fromArray(S, v, vi + span + k);
             FloatVector g = FloatVector.fromArray(S, d, di + k);
             a00 = g.fma(v0, a00);
             a01 = g.fma(v1, a01);
-            g = FloatVector.fromArray(S, d, di + rowPitch + k);
+            g = FloatVector.fromArray(S, d, di + span + k);
             a10 = g.fma(v0, a10);
             a11 = g.fma(v1, a11);
-            g = FloatVector.fromArray(S, d, di + 2 * rowPitch + k);
+            g = FloatVector.fromArray(S, d, di + 2 * span + k);
             a20 = g.fma(v0, a20);
             a21 = g.fma(v1, a21);
-            g = FloatVector.fromArray(S, d, di + 3 * rowPitch + k);
+            g = FloatVector.fromArray(S, d, di + 3 * span + k);
             a30 = g.fma(v0, a30);
             a31 = g.fma(v1, a31);
         }

@@ -302,6 +302,9 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /** (out, in) channel pairs below which transforming weights is not worth splitting. */
+    private static final int WEIGHT_PAIRS_GRAIN = 64;
+
     /** "auto" (fast 3×3 paths where they apply) or "never" (im2col + GEMM only); for benchmarks. */
     private static final String FAST_CONV = System.getProperty("ember.fastConv", "auto");
 
@@ -319,7 +322,9 @@ public final class CpuBackend implements Backend {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
         int group = Winograd3x3.group(h, wd);
         float[] packed = scratch.get(0, Scratch.PACKED_WEIGHTS, Winograd3x3.POINTS * outC * inC);
-        Winograd3x3.transformWeights(w.data, w.offset(), outC, inC, flip, packed);
+        // Both workers pack, or one core would idle through it (~3 % of a step).
+        parallel.range(outC, Math.max(1, WEIGHT_PAIRS_GRAIN / inC), (from, to) ->
+                Winograd3x3.transformWeights(w.data, w.offset(), outC, inC, flip, packed, from, to));
         parallel.perWorker(s.batch(), (worker, from, to) -> {
             float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
             float[] transformed = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
@@ -382,10 +387,12 @@ public final class CpuBackend implements Backend {
                         dy.offset() + n * outImage, Math.min(group, to - n), planes, blocks, pass, inputs, gradients, sums);
             }
         });
-        for (int worker = 0; worker < workers; worker++) {
-            WinogradFilterGradient.addToWeights(scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize), outC, inC,
-                    dw.data, dw.offset());
-        }
+        parallel.range(outC * inC, WEIGHT_PAIRS_GRAIN, (from, to) -> {
+            for (int worker = 0; worker < workers; worker++) {
+                WinogradFilterGradient.addToWeights(scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize), outC, inC,
+                        dw.data, dw.offset(), from, to);
+            }
+        });
     }
 
     // Batch normalisation: channels are independent, so they are split across threads.

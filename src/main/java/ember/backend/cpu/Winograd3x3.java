@@ -131,11 +131,13 @@ final class Winograd3x3 {
      * U = G·g·Gᵀ for every (out, in) pair, packed per point so that a tile of 2 output
      * channels reads its (in channel, channel-in-tile) values in order. flip packs for
      * backward-data (w'[c][o][8 − t] = w[o][c][t]; outC, inC are then the convolution's as
-     * the kernel sees it).
+     * the kernel sees it). Only output channels [from, to) are packed, so that workers can
+     * share the job.
      */
-    static void transformWeights(float[] w, int wOff, int outC, int inC, boolean flip, float[] packed) {
+    static void transformWeights(float[] w, int wOff, int outC, int inC, boolean flip, float[] packed, int from,
+                                 int to) {
         int fullTiles = outC / TILE * TILE, points = outC * inC;
-        for (int o = 0; o < outC; o++) {
+        for (int o = from; o < to; o++) {
             int o0 = o < fullTiles ? o / TILE * TILE : o, tile = o < fullTiles ? TILE : 1;
             for (int c = 0; c < inC; c++) {
                 int at = o0 * inC + c * tile + (o - o0);

@@ -141,10 +141,10 @@ final class WinogradFilterGradient {
         return a.reduceLanes(VectorOperators.ADD);
     }
 
-    /** dw[o][c] += Gᵀ·dU[o][c]·G for the summed dU[ξ][o][c]. */
-    static void addToWeights(float[] sums, int outC, int inC, float[] dw, int dwOff) {
+    /** dw[o][c] += Gᵀ·dU[o][c]·G for the summed dU[ξ][o][c], for the pairs o·inC + c in [from, to). */
+    static void addToWeights(float[] sums, int outC, int inC, float[] dw, int dwOff, int from, int to) {
         int points = outC * inC;
-        for (int oc = 0; oc < points; oc++) {
+        for (int oc = from; oc < to; oc++) {
             for (int j = 0; j < 3; j++) {
                 // Row j of Gᵀ·dU, column by column, then that row times G.
                 float t0 = column(sums, points, oc, 0, j), t1 = column(sums, points, oc, 1, j);

@@ -26,6 +26,21 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code src} into {@code dst} (at least {@code src.length()} long); waits for pending work. */
     void read(Buffer src, float[] dst);
 
+    /**
+     * Writes NCHW activations (planes of height × width, as many as dst holds) into dst in the
+     * pixel order this backend's convolutions use, which may differ from row order within a
+     * plane; every op that sees pixels (the convolutions) reads and writes that order, and ops
+     * that do not (batch norm, ReLU, add, pooling) do not care. Images enter a network this way.
+     */
+    default void writeActivations(Buffer dst, float[] src, int height, int width) {
+        write(dst, src);
+    }
+
+    /** Reads activations back in NCHW row order: the inverse of {@link #writeActivations}. */
+    default void readActivations(Buffer src, float[] dst, int height, int width) {
+        read(src, dst);
+    }
+
     /** x[i] = value. */
     void fill(Buffer x, float value);
 

@@ -80,8 +80,7 @@ public final class Exp2Trainer implements AutoCloseable {
                 long t0 = System.nanoTime();
                 BatchLoader.Batch b = batches.next();
                 int n = b.size();
-                backend.write(images.slice(0, n * Cifar10.IMAGE_BYTES), b.images());
-                backend.write(labels.slice(0, n), b.labels());
+                upload(b);
                 long t1 = System.nanoTime();
                 Buffer logits = model.forward(images, n, true);
                 long t2 = System.nanoTime();
@@ -117,6 +116,13 @@ public final class Exp2Trainer implements AutoCloseable {
                 (System.nanoTime() - start) / 1e9, waiting / 1e9, forward / 1e9, backward / 1e9, update / 1e9);
     }
 
+    /** Puts a batch's images (in the backend's pixel order) and labels where the model reads them. */
+    private void upload(BatchLoader.Batch b) {
+        int n = b.size();
+        backend.writeActivations(images.slice(0, n * Cifar10.IMAGE_BYTES), b.images(), Cifar10.HEIGHT, Cifar10.WIDTH);
+        backend.write(labels.slice(0, n), b.labels());
+    }
+
     /** Loss and accuracy over every image the loader yields, with batch norm in inference mode. */
     public Evaluation evaluate(BatchLoader loader) {
         long start = System.nanoTime();
@@ -127,8 +133,7 @@ public final class Exp2Trainer implements AutoCloseable {
             while (batches.hasNext()) {
                 BatchLoader.Batch b = batches.next();
                 int n = b.size();
-                backend.write(images.slice(0, n * Cifar10.IMAGE_BYTES), b.images());
-                backend.write(labels.slice(0, n), b.labels());
+                upload(b);
                 Buffer logits = model.forward(images, n, false);
                 loss.forwardBackward(logits, labels, dLogits, stats.slice(0, 2), n);
                 backend.read(stats.slice(0, 2), one);

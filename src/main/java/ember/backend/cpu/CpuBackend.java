@@ -85,6 +85,41 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void writeActivations(Buffer dst, float[] src, int height, int width) {
+        CpuBuffer d = CpuBuffer.of(dst);
+        if (!PhasePlanes.applies(height, width)) {
+            write(dst, src);
+            return;
+        }
+        int plane = height * width, planes = planes("writeActivations", d.length(), height, width);
+        if (src.length < d.length()) {
+            throw new IllegalArgumentException("writeActivations: " + src.length + " values into a buffer of " + d.length());
+        }
+        parallel.range(planes, ELEMENTWISE_GRAIN / plane + 1, (from, to) ->
+                PhasePlanes.store(src, from * plane, d.data, d.offset() + from * plane, to - from, height, width));
+    }
+
+    @Override
+    public void readActivations(Buffer src, float[] dst, int height, int width) {
+        CpuBuffer s = CpuBuffer.of(src);
+        if (!PhasePlanes.applies(height, width)) {
+            read(src, dst);
+            return;
+        }
+        int plane = height * width, planes = planes("readActivations", s.length(), height, width);
+        parallel.range(planes, ELEMENTWISE_GRAIN / plane + 1, (from, to) ->
+                PhasePlanes.load(s.data, s.offset() + from * plane, dst, from * plane, to - from, height, width));
+    }
+
+    private static int planes(String op, int length, int height, int width) {
+        if (length % (height * width) != 0) {
+            throw new IllegalArgumentException(op + ": a buffer of " + length + " values is not whole planes of "
+                    + height + "x" + width);
+        }
+        return length / (height * width);
+    }
+
+    @Override
     public void fill(Buffer x, float value) {
         CpuBuffer b = CpuBuffer.of(x);
         java.util.Arrays.fill(b.data, b.offset(), b.offset() + b.length(), value);
@@ -273,10 +308,11 @@ public final class CpuBackend implements Backend {
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
+        int[] sources = patchSources(s);
         parallel.perWorker(s.batch(), (worker, from, to) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
             for (int n = from; n < to; n++) {
-                Im2col.unfold(s, cx.data, cx.offset() + n * inImage, col);
+                Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
                 gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
                         col, 0, 0f, cy.data, cy.offset() + n * s.outChannels() * cols);
             }
@@ -292,14 +328,22 @@ public final class CpuBackend implements Backend {
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
+        int[] sources = patchSources(s);
         parallel.perWorker(s.batch(), (worker, from, to) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
             for (int n = from; n < to; n++) {
                 gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, cw.data, cw.offset(),
                         cdy.data, cdy.offset() + n * s.outChannels() * cols, 0f, col, 0);
-                Im2col.fold(s, col, cdx.data, cdx.offset() + n * inImage);
+                Im2col.fold(s, sources, col, cdx.data, cdx.offset() + n * inImage);
             }
         });
+    }
+
+    /** Im2col's tables, one per convolution shape (whatever the batch): made on a shape's first use. */
+    private final java.util.Map<ConvShape, int[]> patchSources = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private int[] patchSources(ConvShape s) {
+        return patchSources.computeIfAbsent(s.withBatch(1), Im2col::sources);
     }
 
     /** (out, in) channel pairs below which transforming weights is not worth splitting. */
@@ -349,13 +393,14 @@ public final class CpuBackend implements Backend {
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int workers = Math.min(parallel.threads(), s.batch());
+        int[] sources = patchSources(s);
         // Each worker sums its images into its own partial dW; the partials are added at the end.
         parallel.perWorker(s.batch(), (worker, from, to) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
             float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, s.weightSize());
             java.util.Arrays.fill(partial, 0, s.weightSize(), 0f);
             for (int n = from; n < to; n++) {
-                Im2col.unfold(s, cx.data, cx.offset() + n * inImage, col);
+                Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
                 gemm.sgemm(false, true, s.outChannels(), s.patchSize(), cols, 1f,
                         cdy.data, cdy.offset() + n * s.outChannels() * cols, col, 0, 1f, partial, 0);
             }

@@ -3,7 +3,6 @@ package ember.backend.cpu;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,9 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * multiple of 4. That image is split into its 16 phase planes (row mod 4, column mod 4), each
  * with pitch P = group·(width/4 + 1), so value (a, b) of the patch of tile f = i·P + j is at
  * f + (a/4)·P + b/4 of plane (a mod 4, b mod 4). The last tile column of each image is
- * computed and dropped. Transforms run in two passes (down the patch's columns, then along
- * its rows) through a small scratch that stays in L1. Backward-data is the same convolution
- * of dy with the weights transposed and flipped.
+ * computed and dropped. Images arrive, and outputs leave, stored by phase as well
+ * ({@link PhasePlanes}), so moving them in and out copies whole rows of a phase. Transforms
+ * run in two passes (down the patch's columns, then along its rows) through a small scratch
+ * that stays in L1. Backward-data is the same convolution of dy with the weights transposed
+ * and flipped.
  */
 final class Winograd3x3 {
     private Winograd3x3() {}
@@ -37,22 +38,13 @@ final class Winograd3x3 {
 
     private static final VectorSpecies<Float> S = Simd.FLOATS;
     private static final int VL = S.length();
+    private static final VectorSpecies<Float> HALF = narrower(2), QUARTER = narrower(4);
+    private static final int HL = HALF.length(), QL = QUARTER.length();
 
-    // Two-vector lane shuffles (indices ≥ VL pick from the second vector): split a row into
-    // its even and odd columns, and zip two rows of columns back together. Twice applied they
-    // split four ways (columns mod 4) and zip four rows.
-    private static final VectorShuffle<Float> EVEN_LANES = VectorShuffle.fromOp(S, i -> 2 * i);
-    private static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(S, i -> 2 * i + 1);
-    private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S, i -> i % 2 * VL + i / 2);
-    private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S, i -> i % 2 * VL + VL / 2 + i / 2);
-
-    // The same at half width, for rows too short for whole vectors (16 wide with 8 lanes).
-    private static final VectorSpecies<Float> HALF = S.withShape(VectorShape.forBitSize(S.vectorBitSize() / 2));
-    private static final int HL = HALF.length();
-    private static final VectorShuffle<Float> HALF_EVEN_LANES = VectorShuffle.fromOp(HALF, i -> 2 * i);
-    private static final VectorShuffle<Float> HALF_ODD_LANES = VectorShuffle.fromOp(HALF, i -> 2 * i + 1);
-    private static final VectorShuffle<Float> HALF_ZIP_LOW = VectorShuffle.fromOp(HALF, i -> i % 2 * HL + i / 2);
-    private static final VectorShuffle<Float> HALF_ZIP_HIGH = VectorShuffle.fromOp(HALF, i -> i % 2 * HL + HL / 2 + i / 2);
+    /** S at 1/divisor of its width, but no narrower than 64 bits (2 floats), the narrowest vector. */
+    private static VectorSpecies<Float> narrower(int divisor) {
+        return S.withShape(VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / divisor)));
+    }
 
     /** Whether this shape can run here: the tiles must cover the image exactly. */
     static boolean fits(int height, int width) {
@@ -206,105 +198,64 @@ final class Winograd3x3 {
 
     /**
      * Plane (r, s) holds the group image's rows ≡ r and columns ≡ s (mod 4), the border at
-     * row and column 0: column c of image g is column g·(width + 4) + c + 1.
+     * row and column 0: pixel (y, x) of image g is at row y + 1, column g·(width + 4) + x + 1.
+     * x holds the image's phases ({@link PhasePlanes}), so each phase moves as rows of width/4
+     * values: phase (r, s) lands in plane (r + 1, s + 1) mod 4, one row (column) further on
+     * where r (s) is 3.
      */
     private static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes) {
         int p = pitch(height, width), ps = planeSize(height, width), first = firstColumn(g, width);
-        for (int row = 0; row < height; row++) {
-            int bordered = row + 1, base = OUT * (bordered & 3) * ps + (bordered >> 2) * p + first;
-            // Image columns ≡ 0, 1, 2 (mod 4) land in planes s = 1, 2, 3; ≡ 3 in s = 0, one further.
-            unzip4(x, off + row * width, width, planes, base + ps, base + 2 * ps, base + 3 * ps, base + 1);
+        int rows = height / OUT, columns = width / OUT;
+        for (int r = 0; r < OUT; r++) {
+            for (int s = 0; s < OUT; s++) {
+                int src = off + (OUT * r + s) * rows * columns;
+                int dst = (OUT * ((r + 1) & 3) + ((s + 1) & 3)) * ps + (r + 1 >> 2) * p + first + (s + 1 >> 2);
+                for (int i = 0; i < rows; i++) {
+                    copyRow(x, src + i * columns, planes, dst + i * p, columns);
+                }
+            }
+        }
+    }
+
+    /** The inverse of {@link #interleave} for image g of a group: block (r, s) at tile i·P + j gets phase (r, s) of y. */
+    static void deinterleave(float[] y, int yOff, int g, int height, int width, float[] blocks) {
+        copyPhases(y, yOff, g, height, width, blocks, false);
+    }
+
+    /** Image g of a group: phase (r, s) of y, row i, is block (r, s) at tile i·P + first, dropping the junk column. */
+    private static void interleave(float[] blocks, int g, int height, int width, float[] y, int yOff) {
+        copyPhases(y, yOff, g, height, width, blocks, true);
+    }
+
+    private static void copyPhases(float[] y, int yOff, int g, int height, int width, float[] blocks, boolean toY) {
+        int p = pitch(height, width), span = span(height, width), first = firstColumn(g, width);
+        int rows = height / OUT, columns = width / OUT;
+        for (int phase = 0; phase < OUT * OUT; phase++) {
+            int image = yOff + phase * rows * columns, block = phase * span + first;
+            for (int i = 0; i < rows; i++) {
+                if (toY) {
+                    copyRow(blocks, block + i * p, y, image + i * columns, columns);
+                } else {
+                    copyRow(y, image + i * columns, blocks, block + i * p, columns);
+                }
+            }
         }
     }
 
     /**
-     * The inverse of {@link #interleave} for image g of a group: block (r, s) at tile i·P + j
-     * gets y[4i + r][4(j − first) + s]; junk columns are not written.
+     * dst[to + j] = src[from + j] for j < n. A phase's rows are 8, 4 or 2 values long (images
+     * of 32, 16 and 8 pixels), so those move as one whole, half or quarter vector each:
+     * System.arraycopy's call, or a loop over the values, cost more than the copy itself.
      */
-    static void deinterleave(float[] y, int yOff, int g, int height, int width, float[] blocks) {
-        int p = pitch(height, width), span = span(height, width), first = firstColumn(g, width);
-        for (int i = 0; i < height / OUT; i++) {
-            for (int r = 0; r < OUT; r++) {
-                int dst = OUT * r * span + i * p + first;
-                unzip4(y, yOff + (OUT * i + r) * width, width, blocks, dst, dst + span, dst + 2 * span, dst + 3 * span);
-            }
-        }
-    }
-
-    /** Column c of src's n (a multiple of 4) goes to at_k + c/4, k = c mod 4. */
-    private static void unzip4(float[] src, int from, int n, float[] dst, int at0, int at1, int at2, int at3) {
-        int c = 0;
-        for (; c + 4 * VL <= n; c += 4 * VL) {
-            FloatVector a = load(src, from + c), b = load(src, from + c + VL);
-            FloatVector even0 = a.rearrange(EVEN_LANES, b), odd0 = a.rearrange(ODD_LANES, b);
-            a = load(src, from + c + 2 * VL);
-            b = load(src, from + c + 3 * VL);
-            FloatVector even1 = a.rearrange(EVEN_LANES, b), odd1 = a.rearrange(ODD_LANES, b);
-            int q = c / 4;
-            even0.rearrange(EVEN_LANES, even1).intoArray(dst, at0 + q);
-            odd0.rearrange(EVEN_LANES, odd1).intoArray(dst, at1 + q);
-            even0.rearrange(ODD_LANES, even1).intoArray(dst, at2 + q);
-            odd0.rearrange(ODD_LANES, odd1).intoArray(dst, at3 + q);
-        }
-        for (; c + 4 * HL <= n; c += 4 * HL) {
-            FloatVector a = half(src, from + c), b = half(src, from + c + HL);
-            FloatVector even0 = a.rearrange(HALF_EVEN_LANES, b), odd0 = a.rearrange(HALF_ODD_LANES, b);
-            a = half(src, from + c + 2 * HL);
-            b = half(src, from + c + 3 * HL);
-            FloatVector even1 = a.rearrange(HALF_EVEN_LANES, b), odd1 = a.rearrange(HALF_ODD_LANES, b);
-            int q = c / 4;
-            even0.rearrange(HALF_EVEN_LANES, even1).intoArray(dst, at0 + q);
-            odd0.rearrange(HALF_EVEN_LANES, odd1).intoArray(dst, at1 + q);
-            even0.rearrange(HALF_ODD_LANES, even1).intoArray(dst, at2 + q);
-            odd0.rearrange(HALF_ODD_LANES, odd1).intoArray(dst, at3 + q);
-        }
-        for (; c < n; c += 4) {
-            int q = c / 4;
-            dst[at0 + q] = src[from + c];
-            dst[at1 + q] = src[from + c + 1];
-            dst[at2 + q] = src[from + c + 2];
-            dst[at3 + q] = src[from + c + 3];
-        }
-    }
-
-    /** Image g of a group: y[4i + r][4(j − first) + s] = block (r, s) at tile i·P + j, dropping the junk column. */
-    private static void interleave(float[] blocks, int g, int height, int width, float[] y, int yOff) {
-        int p = pitch(height, width), span = span(height, width), n = width / OUT, first = firstColumn(g, width);
-        for (int i = 0; i < height / OUT; i++) {
-            for (int r = 0; r < OUT; r++) {
-                int dst = yOff + (OUT * i + r) * width, b0 = OUT * r * span + i * p + first;
-                int b1 = b0 + span, b2 = b0 + 2 * span, b3 = b0 + 3 * span;
-                int j = 0;
-                for (; j + VL <= n; j += VL) {
-                    FloatVector s0 = load(blocks, b0 + j), s2 = load(blocks, b2 + j);
-                    FloatVector low02 = s0.rearrange(ZIP_LOW, s2), high02 = s0.rearrange(ZIP_HIGH, s2);
-                    FloatVector s1 = load(blocks, b1 + j), s3 = load(blocks, b3 + j);
-                    FloatVector low13 = s1.rearrange(ZIP_LOW, s3), high13 = s1.rearrange(ZIP_HIGH, s3);
-                    int at = dst + 4 * j;
-                    low02.rearrange(ZIP_LOW, low13).intoArray(y, at);
-                    low02.rearrange(ZIP_HIGH, low13).intoArray(y, at + VL);
-                    high02.rearrange(ZIP_LOW, high13).intoArray(y, at + 2 * VL);
-                    high02.rearrange(ZIP_HIGH, high13).intoArray(y, at + 3 * VL);
-                }
-                for (; j + HL <= n; j += HL) {
-                    FloatVector s0 = half(blocks, b0 + j), s2 = half(blocks, b2 + j);
-                    FloatVector low02 = s0.rearrange(HALF_ZIP_LOW, s2), high02 = s0.rearrange(HALF_ZIP_HIGH, s2);
-                    FloatVector s1 = half(blocks, b1 + j), s3 = half(blocks, b3 + j);
-                    FloatVector low13 = s1.rearrange(HALF_ZIP_LOW, s3), high13 = s1.rearrange(HALF_ZIP_HIGH, s3);
-                    int at = dst + 4 * j;
-                    low02.rearrange(HALF_ZIP_LOW, low13).intoArray(y, at);
-                    low02.rearrange(HALF_ZIP_HIGH, low13).intoArray(y, at + HL);
-                    high02.rearrange(HALF_ZIP_LOW, high13).intoArray(y, at + 2 * HL);
-                    high02.rearrange(HALF_ZIP_HIGH, high13).intoArray(y, at + 3 * HL);
-                }
-                for (; j < n; j++) {
-                    int at = dst + 4 * j;
-                    y[at] = blocks[b0 + j];
-                    y[at + 1] = blocks[b1 + j];
-                    y[at + 2] = blocks[b2 + j];
-                    y[at + 3] = blocks[b3 + j];
-                }
-            }
+    private static void copyRow(float[] src, int from, float[] dst, int to, int n) {
+        if (n == VL) {
+            load(src, from).intoArray(dst, to);
+        } else if (n == HL) {
+            FloatVector.fromArray(HALF, src, from).intoArray(dst, to);
+        } else if (n == QL) {
+            FloatVector.fromArray(QUARTER, src, from).intoArray(dst, to);
+        } else {
+            System.arraycopy(src, from, dst, to, n);
         }
     }
 
@@ -390,10 +341,6 @@ final class Winograd3x3 {
 
     private static FloatVector load(float[] a, int i) {
         return FloatVector.fromArray(S, a, i);
-    }
-
-    private static FloatVector half(float[] a, int i) {
-        return FloatVector.fromArray(HALF, a, i);
     }
 
     /**

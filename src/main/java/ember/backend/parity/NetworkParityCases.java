@@ -2,8 +2,10 @@ package ember.backend.parity;
 
 import static ember.backend.parity.ParityCases.concat;
 import static ember.backend.parity.ParityCases.read;
+import static ember.backend.parity.ParityCases.readActivations;
 import static ember.backend.parity.ParityCases.uniform;
 import static ember.backend.parity.ParityCases.upload;
+import static ember.backend.parity.ParityCases.uploadActivations;
 
 import ember.backend.Buffer;
 import ember.backend.ChannelShape;
@@ -47,6 +49,11 @@ final class NetworkParityCases {
         // groups, 7 with 144-tile ones), then a part group whose empty image slots still hold
         // the first group's data.
         new ConvShape(22, 2, 16, 16, 3, 3, 1, 1),
+        // Stride 2 between planes stored in different pixel orders (by phase where the sides
+        // are multiples of 4, else by row): 12×12 → 6×6, 7×7 → 4×4, and by phase on both sides.
+        new ConvShape(2, 3, 12, 12, 4, 3, 2, 1),
+        new ConvShape(2, 3, 7, 7, 4, 3, 2, 1),
+        new ConvShape(2, 4, 16, 16, 5, 1, 2, 0),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {
@@ -96,20 +103,24 @@ final class NetworkParityCases {
         float[] dy = uniform(random, c.outputSize()), dw = uniform(random, c.weightSize());
         String shape = c.batch() + "x" + c.inChannels() + "x" + c.height() + "x" + c.width() + " -> " + c.outChannels()
                 + " k" + c.kernel() + " s" + c.stride() + " p" + c.padding();
+        int height = c.height(), width = c.width(), outH = c.outHeight(), outW = c.outWidth();
         cases.add(new ParityCase("conv2d", shape, Tolerances.CONVOLUTION, b -> {
-            try (Buffer xb = upload(b, x); Buffer wb = upload(b, w); Buffer y = b.allocate(c.outputSize())) {
+            try (Buffer xb = uploadActivations(b, x, height, width); Buffer wb = upload(b, w);
+                 Buffer y = b.allocate(c.outputSize())) {
                 b.conv2d(c, xb, wb, y);
-                return read(b, y);
+                return readActivations(b, y, outH, outW);
             }
         }));
         cases.add(new ParityCase("conv2dBackwardData", shape, Tolerances.CONVOLUTION, b -> {
-            try (Buffer dyb = upload(b, dy); Buffer wb = upload(b, w); Buffer dx = b.allocate(c.inputSize())) {
+            try (Buffer dyb = uploadActivations(b, dy, outH, outW); Buffer wb = upload(b, w);
+                 Buffer dx = b.allocate(c.inputSize())) {
                 b.conv2dBackwardData(c, dyb, wb, dx);
-                return read(b, dx);
+                return readActivations(b, dx, height, width);
             }
         }));
         cases.add(new ParityCase("conv2dBackwardFilter", shape + " (accumulates)", Tolerances.CONVOLUTION, b -> {
-            try (Buffer xb = upload(b, x); Buffer dyb = upload(b, dy); Buffer dwb = upload(b, dw)) {
+            try (Buffer xb = uploadActivations(b, x, height, width); Buffer dyb = uploadActivations(b, dy, outH, outW);
+                 Buffer dwb = upload(b, dw)) {
                 b.conv2dBackwardFilter(c, xb, dyb, dwb);
                 return read(b, dwb);
             }

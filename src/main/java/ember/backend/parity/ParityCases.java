@@ -163,6 +163,19 @@ public final class ParityCases {
         return buffer;
     }
 
+    /** Activations (NCHW planes of height × width) into a new buffer, in the backend's pixel order. */
+    static Buffer uploadActivations(Backend b, float[] values, int height, int width) {
+        Buffer buffer = b.allocate(values.length);
+        b.writeActivations(buffer, values, height, width);
+        return buffer;
+    }
+
+    static float[] readActivations(Backend b, Buffer buffer, int height, int width) {
+        float[] values = new float[buffer.length()];
+        b.readActivations(buffer, values, height, width);
+        return values;
+    }
+
     static float[] read(Backend b, Buffer buffer) {
         float[] values = new float[buffer.length()];
         b.read(buffer, values);

@@ -453,17 +453,21 @@ public final class CpuBackend implements Backend {
         int m = s.perChannel(), pixels = s.pixels();
         parallel.range(s.channels(), 1, (from, to) -> {
             for (int c = from; c < to; c++) {
-                // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
-                double sum = 0;
+                // Each plane's mean, then its squared deviations while it is still in L1 (accurate
+                // when |mean| >> std), merged plane by plane exactly (Chan, Golub and LeVeque):
+                // one read of x from memory for the statistics instead of two.
+                double mean = 0, squares = 0;
                 for (int n = 0; n < s.batch(); n++) {
-                    sum += VectorMath.sum(cx.data, cx.offset() + (n * s.channels() + c) * pixels, pixels);
+                    int plane = cx.offset() + (n * s.channels() + c) * pixels;
+                    double planeMean = VectorMath.sum(cx.data, plane, pixels) / (double) pixels;
+                    float around = (float) planeMean;
+                    double planeSquares = VectorMath.squaredDeviations(cx.data, plane, pixels, around)
+                            - pixels * (planeMean - around) * (planeMean - around);
+                    double delta = planeMean - mean, before = (double) n * pixels, after = before + pixels;
+                    mean += delta * pixels / after;
+                    squares += planeSquares + delta * delta * before * pixels / after;
                 }
-                float mean = (float) (sum / m);
-                double squares = 0;
-                for (int n = 0; n < s.batch(); n++) {
-                    squares += VectorMath.squaredDeviations(cx.data, cx.offset() + (n * s.channels() + c) * pixels, pixels, mean);
-                }
-                double invStd = 1 / Math.sqrt(squares / m + eps);
+                double invStd = 1 / Math.sqrt(Math.max(0, squares) / m + eps);
                 float scale = (float) (invStd * g.data[g.offset() + c]);
                 float shift = (float) (b.data[b.offset() + c] - mean * invStd * g.data[g.offset() + c]);
                 for (int n = 0; n < s.batch(); n++) {
@@ -473,7 +477,7 @@ public final class CpuBackend implements Backend {
                 double unbiased = m > 1 ? squares / (m - 1) : squares / m;
                 rm.data[rm.offset() + c] = (float) ((1 - momentum) * rm.data[rm.offset() + c] + momentum * mean);
                 rv.data[rv.offset() + c] = (float) ((1 - momentum) * rv.data[rv.offset() + c] + momentum * unbiased);
-                sm.data[sm.offset() + c] = mean;
+                sm.data[sm.offset() + c] = (float) mean;
                 si.data[si.offset() + c] = (float) invStd;
             }
         });

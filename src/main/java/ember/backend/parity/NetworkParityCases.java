@@ -77,6 +77,7 @@ final class NetworkParityCases {
         for (ChannelShape s : CHANNEL_SHAPES) {
             addBatchNormAndPool(cases, random, s);
         }
+        addBatchNormFarFromZero(cases, random, new ChannelShape(3, 4, 64));
         for (int[] bc : new int[][] {{1, 1}, {1, 10}, {7, 3}, {128, 10}}) {
             int batch = bc[0], classes = bc[1];
             float[] logits = uniform(random, batch * classes);
@@ -123,6 +124,25 @@ final class NetworkParityCases {
                  Buffer dwb = upload(b, dw)) {
                 b.conv2dBackwardFilter(c, xb, dyb, dwb);
                 return read(b, dwb);
+            }
+        }));
+    }
+
+    /** Values around 100 with spread 1 per channel: a variance from Σx² − (Σx)²/m would lose most of its digits. */
+    private static void addBatchNormFarFromZero(List<ParityCase> cases, SplittableRandom random, ChannelShape s) {
+        int c = s.channels();
+        float[] x = uniform(random, s.size()), ones = new float[c], zeros = new float[c];
+        for (int i = 0; i < x.length; i++) {
+            x[i] += 100;
+        }
+        java.util.Arrays.fill(ones, 1f);
+        cases.add(new ParityCase("batchNormTraining", s.batch() + "x" + c + "x" + s.pixels() + " around 100",
+                Tolerances.NETWORK, b -> {
+            try (Buffer xb = upload(b, x); Buffer g = upload(b, ones); Buffer be = upload(b, zeros);
+                 Buffer y = b.allocate(s.size()); Buffer rm = upload(b, zeros); Buffer rv = upload(b, ones);
+                 Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
+                b.batchNormTraining(s, xb, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
+                return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
             }
         }));
     }

@@ -64,9 +64,13 @@ final class Winograd3x3 {
         return width / OUT + 1;
     }
 
-    /** Images per group. */
+    /**
+     * Images per group: as many as {@link #GROUP_TILES} allows, rounded down to a power of two
+     * so that groups divide a worker's share of a power-of-two batch (64 of 128): a last,
+     * part-filled group costs as much as a full one. At 16×16, 9 images would leave 64 = 7·9 + 1.
+     */
     static int group(int height, int width) {
-        return Math.max(1, GROUP_TILES / (height / OUT * columns(width)));
+        return Integer.highestOneBit(Math.max(1, GROUP_TILES / (height / OUT * columns(width))));
     }
 
     /** Tiles from one row of a group's tiles to the next. */

@@ -45,9 +45,8 @@ final class NetworkParityCases {
         new ConvShape(2, 4, 6, 10, 3, 3, 1, 1),
         // Groups of several images whose rows of tiles end 1 short of a whole vector (5 × 3 tiles).
         new ConvShape(5, 3, 4, 8, 5, 3, 1, 1),
-        // 11 images per worker at 16×16: a full group (9 images with the CPU backend's default
-        // groups, 7 with 144-tile ones), then a part group whose empty image slots still hold
-        // the first group's data.
+        // 11 images per worker at 16×16: a full group (8 images with the CPU backend's default
+        // groups), then a part group whose empty image slots still hold the first group's data.
         new ConvShape(22, 2, 16, 16, 3, 3, 1, 1),
         // Stride 2 between planes stored in different pixel orders (by phase where the sides
         // are multiples of 4, else by row): 12×12 → 6×6, 7×7 → 4×4, and by phase on both sides.

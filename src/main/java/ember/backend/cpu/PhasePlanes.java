@@ -39,16 +39,24 @@ final class PhasePlanes {
 
     private static void permute(float[] src, int srcOff, float[] dst, int dstOff, int planes, int height, int width,
                                 boolean toStorage) {
-        int plane = height * width;
+        if (!applies(height, width)) {
+            System.arraycopy(src, srcOff, dst, dstOff, planes * height * width);
+            return;
+        }
+        int plane = height * width, rows = height / PHASES, columns = width / PHASES;
         for (int p = 0; p < planes; p++) {
-            int base = p * plane;
-            for (int y = 0; y < height; y++) {
-                for (int x = 0; x < width; x++) {
-                    int rowOrder = base + y * width + x, stored = base + position(y, x, height, width);
-                    if (toStorage) {
-                        dst[dstOff + stored] = src[srcOff + rowOrder];
-                    } else {
-                        dst[dstOff + rowOrder] = src[srcOff + stored];
+            int stored = p * plane;
+            for (int r = 0; r < PHASES; r++) {
+                for (int s = 0; s < PHASES; s++) {
+                    for (int i = 0; i < rows; i++) {
+                        int rowOrder = p * plane + (PHASES * i + r) * width + s;
+                        for (int j = 0; j < columns; j++, stored++, rowOrder += PHASES) {
+                            if (toStorage) {
+                                dst[dstOff + stored] = src[srcOff + rowOrder];
+                            } else {
+                                dst[dstOff + rowOrder] = src[srcOff + stored];
+                            }
+                        }
                     }
                 }
             }

@@ -87,10 +87,6 @@ public final class CpuBackend implements Backend {
     @Override
     public void writeActivations(Buffer dst, float[] src, int height, int width) {
         CpuBuffer d = CpuBuffer.of(dst);
-        if (!PhasePlanes.applies(height, width)) {
-            write(dst, src);
-            return;
-        }
         int plane = height * width, planes = planes("writeActivations", d.length(), height, width);
         if (src.length < d.length()) {
             throw new IllegalArgumentException("writeActivations: " + src.length + " values into a buffer of " + d.length());
@@ -102,10 +98,6 @@ public final class CpuBackend implements Backend {
     @Override
     public void readActivations(Buffer src, float[] dst, int height, int width) {
         CpuBuffer s = CpuBuffer.of(src);
-        if (!PhasePlanes.applies(height, width)) {
-            read(src, dst);
-            return;
-        }
         int plane = height * width, planes = planes("readActivations", s.length(), height, width);
         parallel.range(planes, ELEMENTWISE_GRAIN / plane + 1, (from, to) ->
                 PhasePlanes.load(s.data, s.offset() + from * plane, dst, from * plane, to - from, height, width));

@@ -27,7 +27,7 @@ final class PhasePlanes {
         return ((y % PHASES) * PHASES + x % PHASES) * rows * columns + (y / PHASES) * columns + x / PHASES;
     }
 
-    /** Copies planes of row-ordered pixels from src into dst in storage order. */
+    /** Copies planes of row-ordered pixels from src into dst in storage order (the same order for other sizes). */
     static void store(float[] src, int srcOff, float[] dst, int dstOff, int planes, int height, int width) {
         permute(src, srcOff, dst, dstOff, planes, height, width, true);
     }

@@ -65,12 +65,22 @@ final class Winograd3x3 {
     }
 
     /**
-     * Images per group: as many as {@link #GROUP_TILES} allows, rounded down to a power of two
-     * so that groups divide a worker's share of a power-of-two batch (64 of 128): a last,
-     * part-filled group costs as much as a full one. At 16×16, 9 images would leave 64 = 7·9 + 1.
+     * Most images per group. Each image of a group is read as a stream of its own (at 8×8 and
+     * 64 channels, 256 bytes per channel, 16 KB apart), and 32 of them stalled:
+     * `ConvBenchmark` 64@8 took 24.2 and 24.9 ms for its three passes with 32, 20.4 and 20.6
+     * with 16 (docs/exp2.md).
+     */
+    private static final int MAX_GROUP_IMAGES = 16;
+
+    /**
+     * Images per group: as many as {@link #GROUP_TILES} and {@link #MAX_GROUP_IMAGES} allow,
+     * rounded down to a power of two so that groups divide a worker's share of a power-of-two
+     * batch (64 of 128): a last, part-filled group costs as much as a full one. At 16×16, 9
+     * images would leave 64 = 7·9 + 1.
      */
     static int group(int height, int width) {
-        return Integer.highestOneBit(Math.max(1, GROUP_TILES / (height / OUT * columns(width))));
+        int fit = GROUP_TILES / (height / OUT * columns(width));
+        return Integer.highestOneBit(Math.max(1, Math.min(MAX_GROUP_IMAGES, fit)));
     }
 
     /** Tiles from one row of a group's tiles to the next. */

@@ -54,8 +54,8 @@ final class Winograd3x3 {
     /**
      * Tiles that a group of images should have in all, so that small images still give the
      * channel-mixing kernel long rows (whole 2×6 tiles) to reuse its weights over. In the whole
-     * step 192 measured faster than 144, and 144 than 64 (docs/exp2.md), though at 64 channels
-     * a group's transform (1.7 MB) then no longer fits in L2.
+     * step 192 measured faster than 144, and 144 than 64, 96 or 384 (docs/exp2.md). At 8×8
+     * {@link #MAX_GROUP_IMAGES} caps a group at 96 tiles (its transform at 64 channels: 0.9 MB).
      */
     private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 192);
 

@@ -46,9 +46,12 @@ final class Winograd3x3 {
         return S.withShape(VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / divisor)));
     }
 
-    /** Whether this shape can run here: the tiles must cover the image exactly. */
+    /**
+     * Whether this shape can run here: the tiles must cover the image exactly, and the images
+     * must be stored by phase, which is the same condition (one phase per tile position).
+     */
     static boolean fits(int height, int width) {
-        return height % OUT == 0 && width % OUT == 0;
+        return PhasePlanes.applies(height, width);
     }
 
     /**

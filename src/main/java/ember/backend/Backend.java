@@ -107,6 +107,21 @@ public interface Backend extends AutoCloseable {
                            Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                            float momentum, float eps);
 
+    /**
+     * y = max(BN(x) + residual, 0), or max(BN(x), 0) when residual is null, with batch norm as
+     * in {@link #batchNormTraining} (the same statistics saved and updated): what a ResNet does
+     * after its convolutions. A backend may do it in one sweep over memory instead of three.
+     */
+    default void batchNormReluTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer residual,
+                                       Buffer y, Buffer runningMean, Buffer runningVar, Buffer savedMean,
+                                       Buffer savedInvStd, float momentum, float eps) {
+        batchNormTraining(shape, x, gamma, beta, y, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+        if (residual != null) {
+            add(y, residual, y);
+        }
+        relu(y, y);
+    }
+
     /** y = (x − runningMean)/√(runningVar + eps)·gamma + beta. */
     void batchNormInference(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
                             Buffer runningMean, Buffer runningVar, float eps);
@@ -114,6 +129,19 @@ public interface Backend extends AutoCloseable {
     /** Backward of {@link #batchNormTraining}: dx is overwritten, dgamma and dbeta accumulate. */
     void batchNormBackward(ChannelShape shape, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
                            Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta);
+
+    /**
+     * Backward of {@link #batchNormReluTraining} without a residual: dy is masked where the
+     * forward's output y was 0, then back-propagated through batch norm. y is that output; a
+     * backend may instead recompute the mask from x and the saved statistics, provided it
+     * finds exactly the pixels its forward zeroed. dy may be overwritten; dx is, and dgamma
+     * and dbeta accumulate.
+     */
+    default void batchNormReluBackward(ChannelShape shape, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
+                                       Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        reluBackward(y, dy, dy);
+        batchNormBackward(shape, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+    }
 
     /** y[n, c] = mean over pixels of x[n, c, :]. */
     void globalAvgPool(ChannelShape shape, Buffer x, Buffer y);

@@ -18,7 +18,7 @@ public final class BasicBlock implements AutoCloseable {
     private final BatchNorm2d bn1, bn2, shortcutBn;
     private final List<Buffer> owned = new ArrayList<>();
     // Forward activations, kept for the backward pass.
-    private final Buffer conv1Out, hidden, conv2Out, bn2Out, shortcutConvOut, shortcutOut, output;
+    private final Buffer conv1Out, hidden, conv2Out, shortcutConvOut, shortcutOut, output;
     // Gradients with respect to the activations above, and to the block's input.
     private final Buffer dConv2Out, dHidden, dConv1Out, dShortcutConvOut, dShortcutInput, dInput;
     private final int inSize, outSize;
@@ -43,7 +43,6 @@ public final class BasicBlock implements AutoCloseable {
         conv1Out = activation(outSize, maxBatch);
         hidden = activation(outSize, maxBatch);
         conv2Out = activation(outSize, maxBatch);
-        bn2Out = activation(outSize, maxBatch);
         shortcutConvOut = projection ? activation(outSize, maxBatch) : null;
         shortcutOut = projection ? activation(outSize, maxBatch) : null;
         output = activation(outSize, maxBatch);
@@ -106,13 +105,10 @@ public final class BasicBlock implements AutoCloseable {
     /** Runs the block on x; returns a view of its output (valid until the next forward). */
     public Buffer forward(Buffer x, int batch, boolean training) {
         Buffer c1 = rows(conv1Out, outSize, batch), h = rows(hidden, outSize, batch);
-        Buffer c2 = rows(conv2Out, outSize, batch), b2 = rows(bn2Out, outSize, batch);
-        Buffer out = rows(output, outSize, batch);
+        Buffer c2 = rows(conv2Out, outSize, batch), out = rows(output, outSize, batch);
         conv1.forward(x, c1, batch);
-        bn1.forward(c1, h, batch, training);
-        backend.relu(h, h);
+        bn1.forwardRelu(c1, null, h, batch, training);
         conv2.forward(h, c2, batch);
-        bn2.forward(c2, b2, batch, training);
         Buffer shortcut = x;
         if (shortcutConv != null) {
             Buffer sc = rows(shortcutConvOut, outSize, batch);
@@ -120,8 +116,7 @@ public final class BasicBlock implements AutoCloseable {
             shortcutConv.forward(x, sc, batch);
             shortcutBn.forward(sc, shortcut, batch, training);
         }
-        backend.add(b2, shortcut, out);
-        backend.relu(out, out);
+        bn2.forwardRelu(c2, shortcut, out, batch, training);
         return out;
     }
 
@@ -135,9 +130,9 @@ public final class BasicBlock implements AutoCloseable {
         Buffer dc2 = rows(dConv2Out, outSize, batch), dh = rows(dHidden, outSize, batch);
         Buffer dc1 = rows(dConv1Out, outSize, batch), dx = rows(dInput, inSize, batch);
         bn2.backward(rows(conv2Out, outSize, batch), dOut, dc2, batch);
-        conv2.backward(rows(hidden, outSize, batch), dc2, dh, batch);
-        backend.reluBackward(rows(hidden, outSize, batch), dh, dh);
-        bn1.backward(rows(conv1Out, outSize, batch), dh, dc1, batch);
+        Buffer h = rows(hidden, outSize, batch);
+        conv2.backward(h, dc2, dh, batch);
+        bn1.backwardRelu(rows(conv1Out, outSize, batch), h, dh, dc1, batch);
         conv1.backward(x, dc1, dx, batch);
         if (shortcutConv != null) {
             Buffer dsc = rows(dShortcutConvOut, outSize, batch), dxs = rows(dShortcutInput, inSize, batch);

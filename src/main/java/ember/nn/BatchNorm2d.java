@@ -68,6 +68,32 @@ public final class BatchNorm2d implements AutoCloseable {
         }
     }
 
+    /**
+     * y = max(BN(x) + residual, 0), or max(BN(x), 0) when residual is null: the normalisation
+     * with the ReLU (and residual add) after it, fused where the backend can.
+     */
+    public void forwardRelu(Buffer x, Buffer residual, Buffer y, int batch, boolean training) {
+        if (training) {
+            backend.batchNormReluTraining(shape(batch), x, gamma.value(), beta.value(), residual, y, runningMean,
+                    runningVar, savedMean, savedInvStd, MOMENTUM, EPS);
+            return;
+        }
+        backend.batchNormInference(shape(batch), x, gamma.value(), beta.value(), y, runningMean, runningVar, EPS);
+        if (residual != null) {
+            backend.add(y, residual, y);
+        }
+        backend.relu(y, y);
+    }
+
+    /**
+     * Backward of the last training {@link #forwardRelu} without a residual, whose output was
+     * y: overwrites dx, may overwrite dy, adds into the gamma and beta gradients.
+     */
+    public void backwardRelu(Buffer x, Buffer y, Buffer dy, Buffer dx, int batch) {
+        backend.batchNormReluBackward(shape(batch), x, y, dy, gamma.value(), beta.value(), savedMean, savedInvStd, dx,
+                gamma.grad(), beta.grad());
+    }
+
     /** Backward of the last training forward: overwrites dx, adds into the gamma and beta gradients. */
     public void backward(Buffer x, Buffer dy, Buffer dx, int batch) {
         backend.batchNormBackward(shape(batch), x, dy, gamma.value(), savedMean, savedInvStd, dx, gamma.grad(), beta.grad());

@@ -148,8 +148,7 @@ public final class ResNet implements AutoCloseable {
         int stemSize = stemConvOut.length() / maxBatch;
         Buffer c0 = stemConvOut.slice(0, batch * stemSize), a0 = stemOut.slice(0, batch * stemSize);
         stem.forward(x, c0, batch);
-        stemBn.forward(c0, a0, batch, training);
-        backend.relu(a0, a0);
+        stemBn.forwardRelu(c0, null, a0, batch, training);
         Buffer h = a0;
         for (int i = 0; i < blocks.size(); i++) {
             blockInputs[i] = h;
@@ -173,8 +172,7 @@ public final class ResNet implements AutoCloseable {
         }
         int stemSize = stemConvOut.length() / maxBatch;
         Buffer a0 = stemOut.slice(0, batch * stemSize), dc0 = dStemConvOut.slice(0, batch * stemSize);
-        backend.reluBackward(a0, dh, dh);
-        stemBn.backward(stemConvOut.slice(0, batch * stemSize), dh, dc0, batch);
+        stemBn.backwardRelu(stemConvOut.slice(0, batch * stemSize), a0, dh, dc0, batch);
         stem.backward(x, dc0, null, batch);
     }
 

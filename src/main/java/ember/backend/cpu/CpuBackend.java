@@ -439,9 +439,29 @@ public final class CpuBackend implements Backend {
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
         Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
+        batchNorm(s, x, gamma, beta, null, false, y, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+    }
+
+    @Override
+    public void batchNormReluTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer residual, Buffer y,
+                                      Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                                      float momentum, float eps) {
+        Checks.channels("batchNormReluTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
+        if (residual != null) {
+            Checks.channels("batchNormReluTraining", s, residual, y);
+        }
+        batchNorm(s, x, gamma, beta, residual, true, y, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+    }
+
+    /** Batch norm in training mode, then (with relu) the residual added and the ReLU, plane by plane. */
+    private void batchNorm(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer residual, boolean relu,
+                           Buffer y, Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                           float momentum, float eps) {
         CpuBuffer cx = CpuBuffer.of(x), cy = CpuBuffer.of(y), g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta);
         CpuBuffer rm = CpuBuffer.of(runningMean), rv = CpuBuffer.of(runningVar);
         CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
+        float[] r = residual == null ? null : CpuBuffer.of(residual).data;
+        int rOff = residual == null ? 0 : CpuBuffer.of(residual).offset();
         int m = s.perChannel(), pixels = s.pixels();
         parallel.range(s.channels(), 1, (from, to) -> {
             for (int c = from; c < to; c++) {
@@ -459,20 +479,37 @@ public final class CpuBackend implements Backend {
                     mean += delta * pixels / after;
                     squares += planeSquares + delta * delta * before * pixels / after;
                 }
-                double invStd = 1 / Math.sqrt(Math.max(0, squares) / m + eps);
-                float scale = (float) (invStd * g.data[g.offset() + c]);
-                float shift = (float) (b.data[b.offset() + c] - mean * invStd * g.data[g.offset() + c]);
+                float savedM = (float) mean, savedS = (float) (1 / Math.sqrt(Math.max(0, squares) / m + eps));
+                float scale = scale(g.data[g.offset() + c], savedS), shift = shift(b.data[b.offset() + c], savedM, scale);
                 for (int n = 0; n < s.batch(); n++) {
                     int plane = (n * s.channels() + c) * pixels;
-                    VectorMath.scaleShift(cx.data, cx.offset() + plane, cy.data, cy.offset() + plane, pixels, scale, shift);
+                    if (relu) {
+                        VectorMath.scaleShiftRelu(cx.data, cx.offset() + plane, r, rOff + plane, cy.data,
+                                cy.offset() + plane, pixels, scale, shift);
+                    } else {
+                        VectorMath.scaleShift(cx.data, cx.offset() + plane, cy.data, cy.offset() + plane, pixels,
+                                scale, shift);
+                    }
                 }
                 double unbiased = m > 1 ? squares / (m - 1) : squares / m;
                 rm.data[rm.offset() + c] = (float) ((1 - momentum) * rm.data[rm.offset() + c] + momentum * mean);
                 rv.data[rv.offset() + c] = (float) ((1 - momentum) * rv.data[rv.offset() + c] + momentum * unbiased);
-                sm.data[sm.offset() + c] = (float) mean;
-                si.data[si.offset() + c] = (float) invStd;
+                sm.data[sm.offset() + c] = savedM;
+                si.data[si.offset() + c] = savedS;
             }
         });
+    }
+
+    // Training-mode batch norm computes y = x·scale + shift from the statistics it saves, in
+    // float, so that batchNormReluBackward recomputes the very same values, and so the very
+    // same ReLU mask, from x instead of reading the forward's output.
+
+    private static float scale(float gamma, float savedInvStd) {
+        return gamma * savedInvStd;
+    }
+
+    private static float shift(float beta, float savedMean, float scale) {
+        return beta - savedMean * scale;
     }
 
     @Override
@@ -499,19 +536,46 @@ public final class CpuBackend implements Backend {
     public void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
         Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+        batchNormBackward(s, x, dy, gamma, null, savedMean, savedInvStd, dx, dgamma, dbeta);
+    }
+
+    @Override
+    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
+                                      Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        Checks.channels("batchNormReluBackward", s, x, dy, gamma, beta, savedMean, savedInvStd, dgamma, dbeta);
+        Checks.channels("batchNormReluBackward", s, y, dx);
+        batchNormBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
+    }
+
+    /**
+     * Batch norm's backward; with beta, through the ReLU after it, whose mask (y > 0 where
+     * x·scale + shift > 0) is recomputed from x: the forward's output is not read.
+     */
+    private void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta, Buffer savedMean,
+                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdx = CpuBuffer.of(dx), g = CpuBuffer.of(gamma);
         CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
         CpuBuffer dg = CpuBuffer.of(dgamma), db = CpuBuffer.of(dbeta);
-        int m = s.perChannel(), pixels = s.pixels();
+        boolean relu = beta != null;
+        float[] be = relu ? CpuBuffer.of(beta).data : null;
+        int beOff = relu ? CpuBuffer.of(beta).offset() : 0, m = s.perChannel(), pixels = s.pixels();
         parallel.range(s.channels(), 1, (from, to) -> {
             for (int c = from; c < to; c++) {
                 float mean = sm.data[sm.offset() + c], invStd = si.data[si.offset() + c];
+                float maskScale = scale(g.data[g.offset() + c], invStd);
+                float maskShift = relu ? shift(be[beOff + c], mean, maskScale) : 0f;
                 double sumDy = 0, sumDyCentered = 0;
                 for (int n = 0; n < s.batch(); n++) {
-                    int plane = (n * s.channels() + c) * pixels;
-                    sumDy += VectorMath.sum(cdy.data, cdy.offset() + plane, pixels);
-                    sumDyCentered += VectorMath.centeredDot(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane,
-                            pixels, mean);
+                    int dyAt = cdy.offset() + (n * s.channels() + c) * pixels;
+                    int xAt = cx.offset() + (n * s.channels() + c) * pixels;
+                    if (relu) {
+                        sumDy += VectorMath.maskedSum(cdy.data, dyAt, cx.data, xAt, pixels, maskScale, maskShift);
+                        sumDyCentered += VectorMath.maskedCenteredDot(cdy.data, dyAt, cx.data, xAt, pixels, maskScale,
+                                maskShift, mean);
+                    } else {
+                        sumDy += VectorMath.sum(cdy.data, dyAt, pixels);
+                        sumDyCentered += VectorMath.centeredDot(cdy.data, dyAt, cx.data, xAt, pixels, mean);
+                    }
                 }
                 double sumDyXhat = sumDyCentered * invStd;
                 // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·invStd.
@@ -520,8 +584,14 @@ public final class CpuBackend implements Backend {
                 float constant = (float) (-scale * sumDy / m);
                 for (int n = 0; n < s.batch(); n++) {
                     int plane = (n * s.channels() + c) * pixels;
-                    VectorMath.affine2(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane, cdx.data,
-                            cdx.offset() + plane, pixels, scale, onCentered, mean, constant);
+                    if (relu) {
+                        VectorMath.maskedAffine2(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane,
+                                cdx.data, cdx.offset() + plane, pixels, scale, onCentered, mean, constant, maskScale,
+                                maskShift);
+                    } else {
+                        VectorMath.affine2(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane, cdx.data,
+                                cdx.offset() + plane, pixels, scale, onCentered, mean, constant);
+                    }
                 }
                 dg.data[dg.offset() + c] += (float) sumDyXhat;
                 db.data[db.offset() + c] += (float) sumDy;

@@ -69,8 +69,66 @@ final class VectorMath {
             FloatVector.fromArray(S, x, xOff + i).fma(va, vc).intoArray(y, yOff + i);
         }
         for (; i < len; i++) {
-            y[yOff + i] = x[xOff + i] * a + c;
+            y[yOff + i] = Math.fma(x[xOff + i], a, c);
         }
+    }
+
+    /**
+     * y = max(a·x + c, 0), or max(a·x + c + r, 0) when r is not null: batch norm with the ReLU
+     * (and residual) after it. a·x + c is fused as in {@link #scaleShift}, so that the masks
+     * below find exactly the pixels this zeroed.
+     */
+    static void scaleShiftRelu(float[] x, int xOff, float[] r, int rOff, float[] y, int yOff, int len, float a,
+                               float c) {
+        FloatVector va = FloatVector.broadcast(S, a), vc = FloatVector.broadcast(S, c), zero = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i).fma(va, vc);
+            if (r != null) {
+                v = v.add(FloatVector.fromArray(S, r, rOff + i));
+            }
+            v.max(zero).intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) {
+            float v = Math.fma(x[xOff + i], a, c) + (r != null ? r[rOff + i] : 0f);
+            y[yOff + i] = Math.max(v, 0f);
+        }
+    }
+
+    /** Σ dy over the pixels where a·x + c > 0: dy through a ReLU whose input was {@link #scaleShift}'s. */
+    static float maskedSum(float[] dy, int dyOff, float[] x, int xOff, int len, float a, float c) {
+        FloatVector va = FloatVector.broadcast(S, a), vc = FloatVector.broadcast(S, c), zero = FloatVector.zero(S);
+        FloatVector acc = zero;
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            VectorMask<Float> on = FloatVector.fromArray(S, x, xOff + i).fma(va, vc).compare(VectorOperators.GT, 0f);
+            acc = acc.add(zero.blend(FloatVector.fromArray(S, dy, dyOff + i), on));
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            sum += Math.fma(x[xOff + i], a, c) > 0 ? dy[dyOff + i] : 0f;
+        }
+        return sum;
+    }
+
+    /** Σ dy·(x − center) over the pixels where a·x + c > 0: {@link #centeredDot} through the same mask. */
+    static float maskedCenteredDot(float[] dy, int dyOff, float[] x, int xOff, int len, float a, float c,
+                                   float center) {
+        FloatVector va = FloatVector.broadcast(S, a), vc = FloatVector.broadcast(S, c), zero = FloatVector.zero(S);
+        FloatVector m = FloatVector.broadcast(S, center), acc = zero;
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector masked = zero.blend(FloatVector.fromArray(S, dy, dyOff + i),
+                    xv.fma(va, vc).compare(VectorOperators.GT, 0f));
+            acc = masked.fma(xv.sub(m), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            float masked = Math.fma(x[xOff + i], a, c) > 0 ? dy[dyOff + i] : 0f;
+            sum += masked * (x[xOff + i] - center);
+        }
+        return sum;
     }
 
     /** z = a·u + b·(v − center) + c over a span: batch norm's input gradient in one pass. */
@@ -84,7 +142,30 @@ final class VectorMath {
             uv.fma(va, vv.fma(vb, vc)).intoArray(z, zOff + i);
         }
         for (; i < len; i++) {
-            z[zOff + i] = u[uOff + i] * a + ((v[vOff + i] - center) * b + c);
+            z[zOff + i] = Math.fma(u[uOff + i], a, Math.fma(v[vOff + i] - center, b, c));
+        }
+    }
+
+    /**
+     * {@link #affine2} with u masked where a'·v + c' ≤ 0 (maskScale a', maskShift c'): batch
+     * norm's input gradient through the ReLU after it.
+     */
+    static void maskedAffine2(float[] u, int uOff, float[] v, int vOff, float[] z, int zOff, int len,
+                              float a, float b, float center, float c, float maskScale, float maskShift) {
+        FloatVector va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, b);
+        FloatVector vc = FloatVector.broadcast(S, c), m = FloatVector.broadcast(S, center);
+        FloatVector ma = FloatVector.broadcast(S, maskScale), mc = FloatVector.broadcast(S, maskShift);
+        FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            FloatVector vv = FloatVector.fromArray(S, v, vOff + i);
+            FloatVector uv = zero.blend(FloatVector.fromArray(S, u, uOff + i),
+                    vv.fma(ma, mc).compare(VectorOperators.GT, 0f));
+            uv.fma(va, vv.sub(m).fma(vb, vc)).intoArray(z, zOff + i);
+        }
+        for (; i < len; i++) {
+            float masked = Math.fma(v[vOff + i], maskScale, maskShift) > 0 ? u[uOff + i] : 0f;
+            z[zOff + i] = Math.fma(masked, a, Math.fma(v[vOff + i] - center, b, c));
         }
     }
 

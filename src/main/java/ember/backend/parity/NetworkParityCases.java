@@ -146,6 +146,40 @@ final class NetworkParityCases {
         }));
     }
 
+    /** (x − mean)·invStd·gamma + beta at value i of an NCHW tensor, in double. */
+    private static double normalized(ChannelShape s, int i, float x, float[] gamma, float[] beta, float[] mean,
+                                     float[] invStd) {
+        int c = i / s.pixels() % s.channels();
+        return ((double) x - mean[c]) * invStd[c] * gamma[c] + beta[c];
+    }
+
+    /**
+     * x with every value whose normalised value lies within 1e-3 of 0 moved to ±1e-2 of it:
+     * a float backend and the double reference then agree on which pixels a ReLU zeroes.
+     */
+    private static float[] offReluEdge(ChannelShape s, float[] x, float[] gamma, float[] beta, float[] mean,
+                                       float[] invStd) {
+        float[] moved = x.clone();
+        for (int i = 0; i < x.length; i++) {
+            double z = normalized(s, i, x[i], gamma, beta, mean, invStd);
+            int c = i / s.pixels() % s.channels();
+            if (Math.abs(z) < 1e-3 && gamma[c] != 0) {
+                moved[i] = (float) (mean[c] + (Math.copySign(1e-2, z) - beta[c]) / (invStd[c] * gamma[c]));
+            }
+        }
+        return moved;
+    }
+
+    /** max((x − mean)·invStd·gamma + beta, 0): the forward output batchNormReluBackward's mask comes from. */
+    private static float[] bnRelu(ChannelShape s, float[] x, float[] gamma, float[] beta, float[] mean,
+                                  float[] invStd) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = (float) Math.max(normalized(s, i, x[i], gamma, beta, mean, invStd), 0);
+        }
+        return y;
+    }
+
     private static void addBatchNormAndPool(List<ParityCase> cases, SplittableRandom random, ChannelShape s) {
         int c = s.channels();
         float[] x = uniform(random, s.size()), dy = uniform(random, s.size());
@@ -176,6 +210,29 @@ final class NetworkParityCases {
                  Buffer sm = upload(b, mean); Buffer si = upload(b, invStd); Buffer dx = b.allocate(s.size());
                  Buffer dg = upload(b, beta); Buffer db = upload(b, mean)) {
                 b.batchNormBackward(s, xb, dyb, g, sm, si, dx, dg, db);
+                return concat(read(b, dx), concat(read(b, dg), read(b, db)));
+            }
+        }));
+        float[] residual = uniform(random, s.size());
+        for (boolean withResidual : new boolean[] {false, true}) {
+            cases.add(new ParityCase("batchNormReluTraining", shape + (withResidual ? " + residual" : ""),
+                    Tolerances.NETWORK, b -> {
+                try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
+                     Buffer r = withResidual ? upload(b, residual) : null; Buffer y = b.allocate(s.size());
+                     Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
+                     Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
+                    b.batchNormReluTraining(s, xb, g, be, r, y, rm, rv, sm, si, 0.1f, 1e-5f);
+                    return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                }
+            }));
+        }
+        float[] offEdge = offReluEdge(s, x, gamma, beta, mean, invStd), forwardOut = bnRelu(s, offEdge, gamma, beta, mean, invStd);
+        cases.add(new ParityCase("batchNormReluBackward", shape + " (dgamma, dbeta accumulate)", Tolerances.NETWORK, b -> {
+            try (Buffer xb = upload(b, offEdge); Buffer yb = upload(b, forwardOut); Buffer dyb = upload(b, dy);
+                 Buffer g = upload(b, gamma); Buffer be = upload(b, beta); Buffer sm = upload(b, mean);
+                 Buffer si = upload(b, invStd); Buffer dx = b.allocate(s.size());
+                 Buffer dg = upload(b, beta); Buffer db = upload(b, mean)) {
+                b.batchNormReluBackward(s, xb, yb, dyb, g, be, sm, si, dx, dg, db);
                 return concat(read(b, dx), concat(read(b, dg), read(b, db)));
             }
         }));

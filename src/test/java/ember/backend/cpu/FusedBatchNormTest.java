@@ -1,0 +1,165 @@
+package ember.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import ember.backend.Buffer;
+import ember.backend.ChannelShape;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CPU backend's fused batch norm + ReLU gives bit for bit what its separate ops give. The
+ * backward pass recomputes the ReLU's mask from x instead of reading the forward's output, so
+ * a single pixel on which the two disagree fails this (the parity cases, with their
+ * tolerances and inputs kept off the mask's edge, could not see it).
+ */
+class FusedBatchNormTest {
+    private static final ChannelShape[] SHAPES = {
+        new ChannelShape(3, 4, 5), new ChannelShape(2, 3, 13), new ChannelShape(4, 16, 64), new ChannelShape(2, 8, 1024),
+    };
+
+    /**
+     * Channels of consecutive floats around centres far from 0, with beta 0: their normalised
+     * values straddle the ReLU's edge in steps about as fine as the rounding of the shift, so a
+     * mask computed in any other way than the forward's flips some of them.
+     */
+    private static Inputs onTheEdge(SplittableRandom random) {
+        ChannelShape s = new ChannelShape(4, 6, 256);
+        Inputs in = new Inputs(s, random);
+        for (int c = 0; c < s.channels(); c++) {
+            float centre = 3f + 17.5f * c;
+            int n = s.perChannel();
+            for (int i = 0; i < n; i++) {
+                int at = (i / s.pixels() * s.channels() + c) * s.pixels() + i % s.pixels();
+                in.x()[at] = centre + (i - n / 2) * Math.ulp(centre);
+            }
+            in.gamma()[c] = 0.5f + c;
+            in.beta()[c] = 0f;
+        }
+        return in;
+    }
+
+    @Test
+    void forwardEqualsBatchNormThenAddThenRelu() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (ChannelShape s : SHAPES) {
+            for (boolean withResidual : new boolean[] {false, true}) {
+                Inputs in = new Inputs(s, random);
+                try (CpuBackend cpu = CpuBackend.javaOnly(2); Model separate = new Model(cpu, in);
+                     Model fused = new Model(cpu, in); Buffer residual = upload(cpu, in.residual)) {
+                    cpu.batchNormTraining(s, separate.x, separate.gamma, separate.beta, separate.y, separate.runningMean,
+                            separate.runningVar, separate.savedMean, separate.savedInvStd, 0.1f, 1e-5f);
+                    if (withResidual) {
+                        cpu.add(separate.y, residual, separate.y);
+                    }
+                    cpu.relu(separate.y, separate.y);
+                    cpu.batchNormReluTraining(s, fused.x, fused.gamma, fused.beta, withResidual ? residual : null, fused.y,
+                            fused.runningMean, fused.runningVar, fused.savedMean, fused.savedInvStd, 0.1f, 1e-5f);
+                    String what = s + (withResidual ? " with residual" : "");
+                    for (String name : new String[] {"y", "runningMean", "runningVar", "savedMean", "savedInvStd"}) {
+                        assertArrayEquals(separate.read(name), fused.read(name), name + ", " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void backwardEqualsReluBackwardThenBatchNormBackward() {
+        SplittableRandom random = new SplittableRandom(12);
+        java.util.List<Inputs> inputs = new java.util.ArrayList<>();
+        for (ChannelShape s : SHAPES) {
+            inputs.add(new Inputs(s, random));
+        }
+        inputs.add(onTheEdge(random));
+        for (Inputs in : inputs) {
+            ChannelShape s = in.shape();
+            try (CpuBackend cpu = CpuBackend.javaOnly(2); Model separate = new Model(cpu, in);
+                 Model fused = new Model(cpu, in)) {
+                for (Model m : new Model[] {separate, fused}) {
+                    cpu.batchNormReluTraining(s, m.x, m.gamma, m.beta, null, m.y, m.runningMean, m.runningVar,
+                            m.savedMean, m.savedInvStd, 0.1f, 1e-5f);
+                }
+                cpu.reluBackward(separate.y, separate.dy, separate.dy);
+                cpu.batchNormBackward(s, separate.x, separate.dy, separate.gamma, separate.savedMean,
+                        separate.savedInvStd, separate.dx, separate.dgamma, separate.dbeta);
+                cpu.batchNormReluBackward(s, fused.x, fused.y, fused.dy, fused.gamma, fused.beta, fused.savedMean,
+                        fused.savedInvStd, fused.dx, fused.dgamma, fused.dbeta);
+                for (String name : new String[] {"dx", "dgamma", "dbeta"}) {
+                    assertArrayEquals(separate.read(name), fused.read(name), name + ", " + s);
+                }
+            }
+        }
+    }
+
+    private static float[] uniform(SplittableRandom random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (2 * random.nextDouble() - 1);
+        }
+        return v;
+    }
+
+    private static Buffer upload(CpuBackend cpu, float[] values) {
+        Buffer b = cpu.allocate(values.length);
+        cpu.write(b, values);
+        return b;
+    }
+
+    /** One draw of everything a forward and backward pass read. */
+    private record Inputs(ChannelShape shape, float[] x, float[] gamma, float[] beta, float[] residual, float[] dy,
+                          float[] dgamma) {
+        Inputs(ChannelShape s, SplittableRandom random) {
+            this(s, uniform(random, s.size()), uniform(random, s.channels()), uniform(random, s.channels()),
+                    uniform(random, s.size()), uniform(random, s.size()), uniform(random, s.channels()));
+        }
+    }
+
+    /** The buffers of one batch norm layer, filled from the same inputs for each path. */
+    private static final class Model implements AutoCloseable {
+        final CpuBackend cpu;
+        final Buffer x, gamma, beta, y, runningMean, runningVar, savedMean, savedInvStd, dy, dx, dgamma, dbeta;
+
+        Model(CpuBackend cpu, Inputs in) {
+            this.cpu = cpu;
+            int c = in.shape().channels();
+            x = upload(cpu, in.x());
+            gamma = upload(cpu, in.gamma());
+            beta = upload(cpu, in.beta());
+            y = cpu.allocate(in.shape().size());
+            runningMean = cpu.allocate(c);
+            runningVar = cpu.allocate(c);
+            cpu.fill(runningVar, 1f);
+            savedMean = cpu.allocate(c);
+            savedInvStd = cpu.allocate(c);
+            dy = upload(cpu, in.dy());
+            dx = cpu.allocate(in.shape().size());
+            dgamma = upload(cpu, in.dgamma());
+            dbeta = upload(cpu, in.dgamma());
+        }
+
+        float[] read(String name) {
+            Buffer b = switch (name) {
+                case "y" -> y;
+                case "runningMean" -> runningMean;
+                case "runningVar" -> runningVar;
+                case "savedMean" -> savedMean;
+                case "savedInvStd" -> savedInvStd;
+                case "dx" -> dx;
+                case "dgamma" -> dgamma;
+                default -> dbeta;
+            };
+            float[] v = new float[b.length()];
+            cpu.read(b, v);
+            return v;
+        }
+
+        @Override
+        public void close() {
+            for (Buffer b : new Buffer[] {x, gamma, beta, y, runningMean, runningVar, savedMean, savedInvStd, dy, dx,
+                dgamma, dbeta}) {
+                b.close();
+            }
+        }
+    }
+}

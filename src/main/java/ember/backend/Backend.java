@@ -98,6 +98,15 @@ public interface Backend extends AutoCloseable {
     void conv2dBackwardFilter(ConvShape shape, Buffer x, Buffer dy, Buffer dw);
 
     /**
+     * {@link #conv2dBackwardData} and {@link #conv2dBackwardFilter} in one call (dx is
+     * overwritten, dw accumulates): both read dy, and a backend may read it once for both.
+     */
+    default void conv2dBackward(ConvShape shape, Buffer x, Buffer dy, Buffer w, Buffer dx, Buffer dw) {
+        conv2dBackwardData(shape, dy, w, dx);
+        conv2dBackwardFilter(shape, x, dy, dw);
+    }
+
+    /**
      * Batch normalisation in training mode, per channel over batch and pixels:
      * y = (x − mean)/√(var + eps)·gamma + beta with the batch's biased variance. Saves mean and
      * 1/√(var + eps) for the backward pass and updates the running statistics as PyTorch does:

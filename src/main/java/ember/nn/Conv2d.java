@@ -54,9 +54,10 @@ public final class Conv2d {
     /** Adds into the weight gradient; overwrites dx unless it is null (the network's input needs none). */
     public void backward(Buffer x, Buffer dy, Buffer dx, int batch) {
         ConvShape s = shape.withBatch(batch);
-        backend.conv2dBackwardFilter(s, x, dy, weight.grad());
         if (dx != null) {
-            backend.conv2dBackwardData(s, dy, weight.value(), dx);
+            backend.conv2dBackward(s, x, dy, weight.value(), dx, weight.grad());
+        } else {
+            backend.conv2dBackwardFilter(s, x, dy, weight.grad());
         }
     }
 }

@@ -357,10 +357,7 @@ public final class CpuBackend implements Backend {
     private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
         int group = Winograd3x3.group(h, wd);
-        float[] packed = scratch.get(0, Scratch.PACKED_WEIGHTS, Winograd3x3.POINTS * outC * inC);
-        // Both workers pack, or one core would idle through it (~3 % of a step).
-        parallel.range(outC, Math.max(1, WEIGHT_PAIRS_GRAIN / inC), (from, to) ->
-                Winograd3x3.transformWeights(w.data, w.offset(), outC, inC, flip, packed, from, to));
+        float[] packed = packWeights(inC, outC, w, flip);
         parallel.perWorker(s.batch(), (worker, from, to) -> {
             float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
             float[] transformed = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
@@ -375,12 +372,33 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /** The weights' Winograd transforms, as the kernel mixing inC channels into outC reads them. */
+    private float[] packWeights(int inC, int outC, CpuBuffer w, boolean flip) {
+        float[] packed = scratch.get(0, Scratch.PACKED_WEIGHTS, Winograd3x3.POINTS * outC * inC);
+        // Both workers pack, or one core would idle through it (~3 % of a step).
+        parallel.range(outC, Math.max(1, WEIGHT_PAIRS_GRAIN / inC), (from, to) ->
+                Winograd3x3.transformWeights(w.data, w.offset(), outC, inC, flip, packed, from, to));
+        return packed;
+    }
+
+    @Override
+    public void conv2dBackward(ConvShape s, Buffer x, Buffer dy, Buffer w, Buffer dx, Buffer dw) {
+        if (!useWinograd(s)) {
+            conv2dBackwardData(s, dy, w, dx);
+            conv2dBackwardFilter(s, x, dy, dw);
+            return;
+        }
+        Checks.conv(s, dx, w, dy);
+        Checks.conv(s, x, dw, dy);
+        winogradBackward(s, CpuBuffer.of(x), CpuBuffer.of(dy), CpuBuffer.of(w), CpuBuffer.of(dx), CpuBuffer.of(dw));
+    }
+
     @Override
     public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
         Checks.conv(s, x, dw, dy);
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
         if (useWinograd(s)) {
-            winogradFilterGradient(s, cx, cdy, cdw);
+            winogradBackward(s, cx, cdy, null, null, cdw);
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
@@ -405,23 +423,37 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Each worker sums its images' transformed dU into its own scratch; they are transformed into dw at the end. */
-    private void winogradFilterGradient(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer dw) {
+    /**
+     * The weight gradient, and with w and dx backward-data too, from one read of dy. Each
+     * worker sums its images' transformed dU into its own scratch; they are transformed into
+     * dw at the end.
+     */
+    private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd);
         int sumsSize = Winograd3x3.POINTS * outC * inC, workers = Math.min(parallel.threads(), s.batch());
+        float[] packed = dx == null ? null : packWeights(outC, inC, w, true);
         parallel.perWorker(s.batch(), (worker, from, to) -> {
             float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
-            float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             float[] inputs = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
             float[] gradients = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
             float[] sums = scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize);
+            float[] dyTransformed = dx == null ? null
+                    : scratch.get(worker, Scratch.SECOND_COLUMNS, Winograd3x3.transformedSize(outC, h, wd));
+            float[] products = dx == null ? null
+                    : scratch.get(worker, Scratch.SECOND_PRODUCTS, Winograd3x3.transformedSize(inC, h, wd));
+            float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             Winograd3x3.clearPlanes(planes, h, wd);
-            WinogradFilterGradient.clear(blocks, h, wd, sums, outC, inC);
+            java.util.Arrays.fill(sums, 0, sumsSize, 0f);
             for (int n = from; n < to; n += group) {
+                int images = Math.min(group, to - n);
                 WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
-                        dy.offset() + n * outImage, Math.min(group, to - n), planes, blocks, pass, inputs, gradients, sums);
+                        dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, sums);
+                if (dx != null) {
+                    Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
+                            dx.data, dx.offset() + n * inImage);
+                }
             }
         });
         parallel.range(outC * inC, WEIGHT_PAIRS_GRAIN, (from, to) -> {

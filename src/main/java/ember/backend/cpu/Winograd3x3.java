@@ -190,8 +190,14 @@ final class Winograd3x3 {
     static void convolve(int inC, int outC, int height, int width, float[] x, int xOff, int images, float[] packed,
                          float[] planes, float[] transformed, float[] products, float[] blocks, float[] pass,
                          float[] y, int yOff) {
-        int span = span(height, width), plane = height * width;
         transformGroup(inC, height, width, x, xOff, images, planes, pass, transformed);
+        mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff);
+    }
+
+    /** The second half of {@link #convolve}: the group's transformed inputs mixed into outC channels, written to y. */
+    static void mixAndWrite(int inC, int outC, int height, int width, int images, float[] packed, float[] transformed,
+                            float[] products, float[] blocks, float[] pass, float[] y, int yOff) {
+        int span = span(height, width), plane = height * width;
         multiply(inC, outC, span, packed, transformed, products);
         for (int o = 0; o < outC; o++) {
             transformOutput(products, o * span, outC * span, span, pass, blocks);
@@ -220,13 +226,12 @@ final class Winograd3x3 {
      * values: phase (r, s) lands in plane (r + 1, s + 1) mod 4, one row (column) further on
      * where r (s) is 3.
      */
-    private static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes) {
-        int p = pitch(height, width), ps = planeSize(height, width), first = firstColumn(g, width);
+    static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes) {
+        int p = pitch(height, width), first = firstColumn(g, width);
         int rows = height / OUT, columns = width / OUT;
         for (int r = 0; r < OUT; r++) {
             for (int s = 0; s < OUT; s++) {
-                int src = off + (OUT * r + s) * rows * columns;
-                int dst = (OUT * ((r + 1) & 3) + ((s + 1) & 3)) * ps + (r + 1 >> 2) * p + first + (s + 1 >> 2);
+                int src = off + (OUT * r + s) * rows * columns, dst = phaseInPlanes(r, s, height, width) + first;
                 for (int i = 0; i < rows; i++) {
                     copyRow(x, src + i * columns, planes, dst + i * p, columns);
                 }
@@ -234,27 +239,23 @@ final class Winograd3x3 {
         }
     }
 
-    /** The inverse of {@link #interleave} for image g of a group: block (r, s) at tile i·P + j gets phase (r, s) of y. */
-    static void deinterleave(float[] y, int yOff, int g, int height, int width, float[] blocks) {
-        copyPhases(y, yOff, g, height, width, blocks, false);
+    /**
+     * Where phase (r, s) of the group's images starts in their planes: its value for tile
+     * f = i·P + j (row i, column j of the phase) is at f plus this.
+     */
+    static int phaseInPlanes(int r, int s, int height, int width) {
+        return (OUT * ((r + 1) & 3) + ((s + 1) & 3)) * planeSize(height, width) + (r + 1 >> 2) * pitch(height, width)
+                + (s + 1 >> 2);
     }
 
     /** Image g of a group: phase (r, s) of y, row i, is block (r, s) at tile i·P + first, dropping the junk column. */
     private static void interleave(float[] blocks, int g, int height, int width, float[] y, int yOff) {
-        copyPhases(y, yOff, g, height, width, blocks, true);
-    }
-
-    private static void copyPhases(float[] y, int yOff, int g, int height, int width, float[] blocks, boolean toY) {
         int p = pitch(height, width), span = span(height, width), first = firstColumn(g, width);
         int rows = height / OUT, columns = width / OUT;
         for (int phase = 0; phase < OUT * OUT; phase++) {
             int image = yOff + phase * rows * columns, block = phase * span + first;
             for (int i = 0; i < rows; i++) {
-                if (toY) {
-                    copyRow(blocks, block + i * p, y, image + i * columns, columns);
-                } else {
-                    copyRow(y, image + i * columns, blocks, block + i * p, columns);
-                }
+                copyRow(blocks, block + i * p, y, image + i * columns, columns);
             }
         }
     }
@@ -281,7 +282,7 @@ final class Winograd3x3 {
      * First Bᵀ down each of the patch's 6 columns into pass (row a, column b at (6a + b)·span),
      * then along each of its rows.
      */
-    private static void transformInput(float[] planes, int height, int width, float[] pass, float[] v, int vOff,
+    static void transformInput(float[] planes, int height, int width, float[] pass, float[] v, int vOff,
                                        int pointStride) {
         int p = pitch(height, width), ps = planeSize(height, width), span = span(height, width);
         for (int b = 0; b < PATCH; b++) {

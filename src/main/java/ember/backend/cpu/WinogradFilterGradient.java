@@ -1,6 +1,5 @@
 package ember.backend.cpu;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,35 +21,44 @@ final class WinogradFilterGradient {
 
     /**
      * Adds this group of images' dU into sums[ξ][o][c]. planes must have been cleared by
-     * {@link Winograd3x3#clearPlanes} and blocks (of {@link Winograd3x3#blocksSize}) zeroed
-     * once for this shape: junk tiles must see a zero output gradient.
+     * {@link Winograd3x3#clearPlanes} for this shape. dy's planes are what backward-data
+     * transforms too: with dyTransformed (of {@link Winograd3x3#transformedSize} for outC) this
+     * also leaves Bᵀ·dy·B there for it, so that dy is read once for both.
      */
     static void accumulate(int inC, int outC, int height, int width, float[] x, int xOff, float[] dy, int dyOff,
-                           int images, float[] planes, float[] blocks, float[] pass, float[] inputs,
-                           float[] gradients, float[] sums) {
+                           int images, float[] planes, float[] pass, float[] inputs, float[] gradients,
+                           float[] dyTransformed, float[] sums) {
         int span = Winograd3x3.span(height, width), plane = height * width;
         Winograd3x3.transformGroup(inC, height, width, x, xOff, images, planes, pass, inputs);
         if (images < Winograd3x3.group(height, width)) {
-            // The image slots this group leaves empty must add nothing either.
-            Arrays.fill(blocks, 0, Winograd3x3.blocksSize(height, width), 0f);
+            // The image slots this group leaves empty must see a zero output gradient.
+            Winograd3x3.clearPlanes(planes, height, width);
         }
         for (int o = 0; o < outC; o++) {
             for (int g = 0; g < images; g++) {
-                Winograd3x3.deinterleave(dy, dyOff + (g * outC + o) * plane, g, height, width, blocks);
+                Winograd3x3.splitIntoPlanes(dy, dyOff + (g * outC + o) * plane, g, height, width, planes);
             }
-            transformGradient(blocks, span, pass, gradients, o * span, outC * span);
+            if (dyTransformed != null) {
+                Winograd3x3.transformInput(planes, height, width, pass, dyTransformed, o * span, outC * span);
+            }
+            transformGradient(planes, height, width, pass, gradients, o * span, outC * span);
         }
         sumProducts(inC, outC, span, gradients, inputs, sums);
     }
 
     /**
-     * D = A·g·Aᵀ for every 4×4 block g of one channel (block (r, s) at (4r + s)·span), point
-     * (a, b) to off + (6a + b)·stride: A down each of g's 4 columns into pass (row a, column s
-     * at (4a + s)·span), then along each of the 6 rows.
+     * D = A·g·Aᵀ for every 4×4 block g of one channel, read from its phase planes (junk
+     * tiles read the planes' zero borders), point (a, b) to off + (6a + b)·stride: A down
+     * each of g's 4 columns into pass (row a, column s at (4a + s)·span), then along each of
+     * the 6 rows.
      */
-    private static void transformGradient(float[] blocks, int span, float[] pass, float[] d, int off, int stride) {
+    private static void transformGradient(float[] planes, int height, int width, float[] pass, float[] d, int off,
+                                          int stride) {
+        int span = Winograd3x3.span(height, width);
         for (int s = 0; s < 4; s++) {
-            timesA(blocks, s * span, (4 + s) * span, (8 + s) * span, (12 + s) * span, span, pass, s * span, 4 * span);
+            timesA(planes, Winograd3x3.phaseInPlanes(0, s, height, width), Winograd3x3.phaseInPlanes(1, s, height, width),
+                    Winograd3x3.phaseInPlanes(2, s, height, width), Winograd3x3.phaseInPlanes(3, s, height, width),
+                    span, pass, s * span, 4 * span);
         }
         for (int a = 0; a < Winograd3x3.PATCH; a++) {
             int row = 4 * a * span;
@@ -171,11 +179,4 @@ final class WinogradFilterGradient {
             case 1 -> (u1 + u2) / 3f - (8f * u3 + 2f * u4) / 15f;
             default -> (u1 - u2) / 3f + (4f * u4 - 4f * u3) / 15f + u5;
         };
-    }
-
-    /** Zeroes the per-shape scratch whose untouched parts must read as zero. */
-    static void clear(float[] blocks, int height, int width, float[] sums, int outC, int inC) {
-        Arrays.fill(blocks, 0, Winograd3x3.blocksSize(height, width), 0f);
-        Arrays.fill(sums, 0, POINTS * outC * inC, 0f);
-    }
-}
+    }}

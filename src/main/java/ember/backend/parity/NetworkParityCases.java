@@ -125,6 +125,20 @@ final class NetworkParityCases {
                 return read(b, dwb);
             }
         }));
+        addConvolutionBackward(cases, c, shape, x, w, dy, dw);
+    }
+
+    /** Backward-data and the weight gradient in one call, as the layers run them. */
+    private static void addConvolutionBackward(List<ParityCase> cases, ConvShape c, String shape, float[] x, float[] w,
+                                               float[] dy, float[] dw) {
+        int height = c.height(), width = c.width(), outH = c.outHeight(), outW = c.outWidth();
+        cases.add(new ParityCase("conv2dBackward", shape + " (dw accumulates)", Tolerances.CONVOLUTION, b -> {
+            try (Buffer xb = uploadActivations(b, x, height, width); Buffer dyb = uploadActivations(b, dy, outH, outW);
+                 Buffer wb = upload(b, w); Buffer dx = b.allocate(c.inputSize()); Buffer dwb = upload(b, dw)) {
+                b.conv2dBackward(c, xb, dyb, wb, dx, dwb);
+                return concat(readActivations(b, dx, height, width), read(b, dwb));
+            }
+        }));
     }
 
     /** Values around 100 with spread 1 per channel: a variance from Σx² − (Σx)²/m would lose most of its digits. */

@@ -301,13 +301,11 @@ public final class CpuBackend implements Backend {
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
-        parallel.perWorker(s.batch(), (worker, from, to) -> {
+        parallel.eachTask(s.batch(), (worker, n) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            for (int n = from; n < to; n++) {
-                Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
-                gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
-                        col, 0, 0f, cy.data, cy.offset() + n * s.outChannels() * cols);
-            }
+            Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
+            gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
+                    col, 0, 0f, cy.data, cy.offset() + n * s.outChannels() * cols);
         });
     }
 
@@ -321,13 +319,11 @@ public final class CpuBackend implements Backend {
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
-        parallel.perWorker(s.batch(), (worker, from, to) -> {
+        parallel.eachTask(s.batch(), (worker, n) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            for (int n = from; n < to; n++) {
-                gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, cw.data, cw.offset(),
-                        cdy.data, cdy.offset() + n * s.outChannels() * cols, 0f, col, 0);
-                Im2col.fold(s, sources, col, cdx.data, cdx.offset() + n * inImage);
-            }
+            gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, cw.data, cw.offset(),
+                    cdy.data, cdy.offset() + n * s.outChannels() * cols, 0f, col, 0);
+            Im2col.fold(s, sources, col, cdx.data, cdx.offset() + n * inImage);
         });
     }
 
@@ -351,25 +347,37 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * One group of images per step on each worker: inC planes of src convolved into outC
+     * Groups of images taken in turn by the workers: inC planes of src convolved into outC
      * planes of dst. flip selects backward-data (dy in, dx out, weights transposed and flipped).
      */
     private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
         int group = Winograd3x3.group(h, wd);
         float[] packed = packWeights(inC, outC, w, flip);
-        parallel.perWorker(s.batch(), (worker, from, to) -> {
+        clearPlanes(h, wd);
+        parallel.eachTask(groups(s), (worker, t) -> {
+            int n = t * group;
             float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
             float[] transformed = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
             float[] products = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
-            Winograd3x3.clearPlanes(planes, h, wd);
-            for (int n = from; n < to; n += group) {
-                Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, to - n),
-                        packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage);
-            }
+            Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, s.batch() - n),
+                    packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage);
         });
+    }
+
+    /** Winograd groups of a batch, the last one possibly part-filled. */
+    private static int groups(ConvShape s) {
+        int group = Winograd3x3.group(s.height(), s.width());
+        return (s.batch() + group - 1) / group;
+    }
+
+    /** Every worker's planes zeroed for this shape, before any takes a group: copies then only rewrite the interiors. */
+    private void clearPlanes(int h, int wd) {
+        for (int worker = 0; worker < parallel.threads(); worker++) {
+            Winograd3x3.clearPlanes(scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd)), h, wd);
+        }
     }
 
     /** The weights' Winograd transforms, as the kernel mixing inC channels into outC reads them. */
@@ -402,65 +410,64 @@ public final class CpuBackend implements Backend {
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
-        int workers = Math.min(parallel.threads(), s.batch());
         int[] sources = patchSources(s);
-        // Each worker sums its images into its own partial dW; the partials are added at the end.
-        parallel.perWorker(s.batch(), (worker, from, to) -> {
+        // The batch in a fixed number of chunks, whichever workers run them: each sums its
+        // images into a partial dW of its own, and the partials are added in chunk order.
+        int chunks = Math.min(s.batch(), WEIGHT_GRADIENT_CHUNKS), size = s.weightSize();
+        float[] partials = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
+        parallel.eachTask(chunks, (worker, chunk) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, s.weightSize());
-            java.util.Arrays.fill(partial, 0, s.weightSize(), 0f);
-            for (int n = from; n < to; n++) {
+            java.util.Arrays.fill(partials, chunk * size, (chunk + 1) * size, 0f);
+            for (int n = s.batch() * chunk / chunks; n < s.batch() * (chunk + 1) / chunks; n++) {
                 Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
                 gemm.sgemm(false, true, s.outChannels(), s.patchSize(), cols, 1f,
-                        cdy.data, cdy.offset() + n * s.outChannels() * cols, col, 0, 1f, partial, 0);
+                        cdy.data, cdy.offset() + n * s.outChannels() * cols, col, 0, 1f, partials, chunk * size);
             }
         });
-        for (int worker = 0; worker < workers; worker++) {
-            float[] partial = scratch.get(worker, Scratch.PARTIAL_SUMS, s.weightSize());
-            for (int i = 0; i < s.weightSize(); i++) {
-                cdw.data[cdw.offset() + i] += partial[i];
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            for (int i = 0; i < size; i++) {
+                cdw.data[cdw.offset() + i] += partials[chunk * size + i];
             }
         }
     }
 
+    /** Chunks of an im2col weight gradient: enough for two workers to even out, few enough to add up cheaply. */
+    private static final int WEIGHT_GRADIENT_CHUNKS = 8;
+
     /**
-     * The weight gradient, and with w and dx backward-data too, from one read of dy. Each
-     * worker sums its images' transformed dU into its own scratch; they are transformed into
-     * dw at the end.
+     * The weight gradient, and with w and dx backward-data too, from one read of dy. Each group
+     * writes its transformed dU into a slot of its own, whichever worker runs it; the slots
+     * are summed in group order at the end (so the result does not depend on the schedule)
+     * and transformed into dw.
      */
     private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
-        int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd);
-        int sumsSize = Winograd3x3.POINTS * outC * inC, workers = Math.min(parallel.threads(), s.batch());
+        int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
+        int sumsSize = Winograd3x3.POINTS * outC * inC;
         float[] packed = dx == null ? null : packWeights(outC, inC, w, true);
-        parallel.perWorker(s.batch(), (worker, from, to) -> {
+        float[] slots = scratch.get(0, Scratch.PARTIAL_SUMS, groups * sumsSize);
+        clearPlanes(h, wd);
+        parallel.eachTask(groups, (worker, t) -> {
+            int n = t * group, images = Math.min(group, s.batch() - n);
             float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             float[] inputs = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
             float[] gradients = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
-            float[] sums = scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize);
             float[] dyTransformed = dx == null ? null
                     : scratch.get(worker, Scratch.SECOND_COLUMNS, Winograd3x3.transformedSize(outC, h, wd));
-            float[] products = dx == null ? null
-                    : scratch.get(worker, Scratch.SECOND_PRODUCTS, Winograd3x3.transformedSize(inC, h, wd));
-            float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
-            Winograd3x3.clearPlanes(planes, h, wd);
-            java.util.Arrays.fill(sums, 0, sumsSize, 0f);
-            for (int n = from; n < to; n += group) {
-                int images = Math.min(group, to - n);
-                WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
-                        dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, sums);
-                if (dx != null) {
-                    Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
-                            dx.data, dx.offset() + n * inImage);
-                }
+            WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
+                    dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, slots,
+                    t * sumsSize);
+            if (dx != null) {
+                float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS, Winograd3x3.transformedSize(inC, h, wd));
+                float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
+                Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
+                        dx.data, dx.offset() + n * inImage);
             }
         });
         parallel.range(outC * inC, WEIGHT_PAIRS_GRAIN, (from, to) -> {
-            for (int worker = 0; worker < workers; worker++) {
-                WinogradFilterGradient.addToWeights(scratch.get(worker, Scratch.PARTIAL_SUMS, sumsSize), outC, inC,
-                        dw.data, dw.offset(), from, to);
-            }
+            WinogradFilterGradient.sumSlots(slots, groups, outC, inC, from, to);
+            WinogradFilterGradient.addToWeights(slots, outC, inC, dw.data, dw.offset(), from, to);
         });
     }
 

@@ -2,6 +2,7 @@ package ember.backend.cpu;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Splits an index range over a private fork-join pool. Small ranges run inline: for the
@@ -27,25 +28,32 @@ final class Parallel implements AutoCloseable {
         return threads;
     }
 
-    /** Body of a loop over [from, to) that owns per-worker scratch number {@code worker}. */
+    /** One task of {@link #eachTask}, run by worker number {@code worker} (for its scratch). */
     @FunctionalInterface
-    interface WorkerBody {
-        void run(int worker, int from, int to);
+    interface TaskBody {
+        void run(int worker, int task);
     }
 
     /**
-     * Splits [0, n) into at most {@link #threads()} ranges, one per worker index, so each
-     * worker can use its own scratch space without locks.
+     * Runs tasks [0, n), each taken by whichever worker is free next, so that a core the host
+     * slows down does less of the work instead of holding the other one up (with fixed halves,
+     * the first worker to finish waited 13 % of the time for the second: docs/exp2.md). The
+     * result of a task must not depend on which worker runs it.
      */
-    void perWorker(int n, WorkerBody body) {
+    void eachTask(int n, TaskBody body) {
         int workers = Math.min(threads, n);
         if (pool == null || workers <= 1) {
-            body.run(0, 0, n);
+            for (int t = 0; t < n; t++) {
+                body.run(0, t);
+            }
             return;
         }
+        AtomicInteger next = new AtomicInteger();
         range(workers, 1, (from, to) -> {
             for (int w = from; w < to; w++) {
-                body.run(w, (int) ((long) n * w / workers), (int) ((long) n * (w + 1) / workers));
+                for (int t = next.getAndIncrement(); t < n; t = next.getAndIncrement()) {
+                    body.run(w, t);
+                }
             }
         });
     }

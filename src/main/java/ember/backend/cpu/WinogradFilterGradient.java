@@ -20,14 +20,14 @@ final class WinogradFilterGradient {
     private static final int POINTS = Winograd3x3.POINTS;
 
     /**
-     * Adds this group of images' dU into sums[ξ][o][c]. planes must have been cleared by
+     * Writes this group of images' dU to sums[ξ][o][c] (from sumsOff). planes must have been cleared by
      * {@link Winograd3x3#clearPlanes} for this shape. dy's planes are what backward-data
      * transforms too: with dyTransformed (of {@link Winograd3x3#transformedSize} for outC) this
      * also leaves Bᵀ·dy·B there for it, so that dy is read once for both.
      */
     static void accumulate(int inC, int outC, int height, int width, float[] x, int xOff, float[] dy, int dyOff,
                            int images, float[] planes, float[] pass, float[] inputs, float[] gradients,
-                           float[] dyTransformed, float[] sums) {
+                           float[] dyTransformed, float[] sums, int sumsOff) {
         int span = Winograd3x3.span(height, width), plane = height * width;
         Winograd3x3.transformGroup(inC, height, width, x, xOff, images, planes, pass, inputs);
         if (images < Winograd3x3.group(height, width)) {
@@ -43,7 +43,7 @@ final class WinogradFilterGradient {
             }
             transformGradient(planes, height, width, pass, gradients, o * span, outC * span);
         }
-        sumProducts(inC, outC, span, gradients, inputs, sums);
+        sumProducts(inC, outC, span, gradients, inputs, sums, sumsOff);
     }
 
     /**
@@ -86,10 +86,10 @@ final class WinogradFilterGradient {
         }
     }
 
-    /** sums[ξ][o][c] += Σ_k d[ξ][o][k]·v[ξ][c][k] over k < span; rows span apart. */
-    private static void sumProducts(int inC, int outC, int span, float[] d, float[] v, float[] sums) {
+    /** sums[ξ][o][c] = Σ_k d[ξ][o][k]·v[ξ][c][k] over k < span; rows span apart. */
+    private static void sumProducts(int inC, int outC, int span, float[] d, float[] v, float[] sums, int sumsOff) {
         for (int xi = 0; xi < POINTS; xi++) {
-            int dBase = xi * outC * span, vBase = xi * inC * span, sBase = xi * outC * inC;
+            int dBase = xi * outC * span, vBase = xi * inC * span, sBase = sumsOff + xi * outC * inC;
             int o0 = 0;
             for (; o0 + 4 <= outC; o0 += 4) {
                 int c = 0;
@@ -99,19 +99,19 @@ final class WinogradFilterGradient {
                 }
                 for (; c < inC; c++) {
                     for (int o = o0; o < o0 + 4; o++) {
-                        sums[sBase + o * inC + c] += dot(span, d, dBase + o * span, v, vBase + c * span);
+                        sums[sBase + o * inC + c] = dot(span, d, dBase + o * span, v, vBase + c * span);
                     }
                 }
             }
             for (; o0 < outC; o0++) {
                 for (int c = 0; c < inC; c++) {
-                    sums[sBase + o0 * inC + c] += dot(span, d, dBase + o0 * span, v, vBase + c * span);
+                    sums[sBase + o0 * inC + c] = dot(span, d, dBase + o0 * span, v, vBase + c * span);
                 }
             }
         }
     }
 
-    /** Four rows of d against two rows of v: 8 lane-wise sums in registers, 6 loads per 8 FMAs. */
+    /** Four rows of d against two rows of v: 8 lane-wise sums in registers, 6 loads per 8 FMAs; writes their totals. */
     private static void tile4x2(int span, float[] d, int di, float[] v, int vi, float[] sums,
                                 int si, int sumPitch) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
@@ -131,14 +131,14 @@ final class WinogradFilterGradient {
             a30 = g.fma(v0, a30);
             a31 = g.fma(v1, a31);
         }
-        sums[si] += a00.reduceLanes(VectorOperators.ADD);
-        sums[si + 1] += a01.reduceLanes(VectorOperators.ADD);
-        sums[si + sumPitch] += a10.reduceLanes(VectorOperators.ADD);
-        sums[si + sumPitch + 1] += a11.reduceLanes(VectorOperators.ADD);
-        sums[si + 2 * sumPitch] += a20.reduceLanes(VectorOperators.ADD);
-        sums[si + 2 * sumPitch + 1] += a21.reduceLanes(VectorOperators.ADD);
-        sums[si + 3 * sumPitch] += a30.reduceLanes(VectorOperators.ADD);
-        sums[si + 3 * sumPitch + 1] += a31.reduceLanes(VectorOperators.ADD);
+        sums[si] = a00.reduceLanes(VectorOperators.ADD);
+        sums[si + 1] = a01.reduceLanes(VectorOperators.ADD);
+        sums[si + sumPitch] = a10.reduceLanes(VectorOperators.ADD);
+        sums[si + sumPitch + 1] = a11.reduceLanes(VectorOperators.ADD);
+        sums[si + 2 * sumPitch] = a20.reduceLanes(VectorOperators.ADD);
+        sums[si + 2 * sumPitch + 1] = a21.reduceLanes(VectorOperators.ADD);
+        sums[si + 3 * sumPitch] = a30.reduceLanes(VectorOperators.ADD);
+        sums[si + 3 * sumPitch + 1] = a31.reduceLanes(VectorOperators.ADD);
     }
 
     private static float dot(int length, float[] d, int di, float[] v, int vi) {
@@ -147,6 +147,19 @@ final class WinogradFilterGradient {
             a = FloatVector.fromArray(S, d, di + k).fma(FloatVector.fromArray(S, v, vi + k), a);
         }
         return a.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Adds slots 1 … count − 1 of dU (each POINTS·outC·inC, one after another) into slot 0, in order, for the pairs o·inC + c in [from, to). */
+    static void sumSlots(float[] slots, int count, int outC, int inC, int from, int to) {
+        int points = outC * inC, slot = POINTS * points;
+        for (int xi = 0; xi < POINTS; xi++) {
+            for (int k = 1; k < count; k++) {
+                int src = k * slot + xi * points, dst = xi * points;
+                for (int oc = from; oc < to; oc++) {
+                    slots[dst + oc] += slots[src + oc];
+                }
+            }
+        }
     }
 
     /** dw[o][c] += Gᵀ·dU[o][c]·G for the summed dU[ξ][o][c], for the pairs o·inC + c in [from, to). */

@@ -14,11 +14,13 @@ import jdk.incubator.vector.VectorSpecies;
  * that cuts the largest error of a 64-channel convolution about 3× (numpy, against float64).
  *
  * <p>Layout that keeps every step a flat vector loop: the images of a group sit side by side
- * in one wide zero-bordered image, each width + 4 columns apart so that its tiles start on a
- * multiple of 4. That image is split into its 16 phase planes (row mod 4, column mod 4), each
- * with pitch P = group·(width/4 + 1), so value (a, b) of the patch of tile f = i·P + j is at
- * f + (a/4)·P + b/4 of plane (a mod 4, b mod 4). The last tile column of each image is
- * computed and dropped. Images arrive, and outputs leave, stored by phase as well
+ * in one wide zero-bordered image, each width + 2 columns apart (the two zero columns between
+ * neighbours are the right padding of one and the left padding of the next). That image is
+ * split into its 16 phase planes (row mod 4, column mod 4), each with pitch P tiles, so value
+ * (a, b) of the patch of tile f = i·P + j is at f + (a/4)·P + b/4 of plane (a mod 4, b mod 4).
+ * Tiles straddle images; outputs that fall on the zero columns are computed and dropped (one
+ * tile column in ten at 8×8, where images width + 4 apart, each starting a tile, dropped one in
+ * three). Images arrive, and outputs leave, stored by phase as well
  * ({@link PhasePlanes}), so moving them in and out copies whole rows of a phase. Transforms
  * run in two passes (down the patch's columns, then along its rows) through a small scratch
  * that stays in L1. Backward-data is the same convolution of dy with the weights transposed
@@ -58,13 +60,13 @@ final class Winograd3x3 {
      * Tiles that a group of images should have in all, so that small images still give the
      * channel-mixing kernel long rows (whole 2×6 tiles) to reuse its weights over. In the whole
      * step 192 measured faster than 144, and 144 than 64, 96 or 384 (docs/exp2.md). At 8×8
-     * {@link #MAX_GROUP_IMAGES} caps a group at 96 tiles (its transform at 64 channels: 0.9 MB).
+     * {@link #MAX_GROUP_IMAGES} caps a group at 80 tiles (its transform at 64 channels: 0.74 MB).
      */
     private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 192);
 
-    /** Tile columns per image in a group, the junk one included. */
-    private static int columns(int width) {
-        return width / OUT + 1;
+    /** Columns from one image of a group to the next: its own and the two zero columns after it. */
+    private static int stride(int width) {
+        return width + 2;
     }
 
     /**
@@ -82,13 +84,13 @@ final class Winograd3x3 {
      * images would leave 64 = 7·9 + 1.
      */
     static int group(int height, int width) {
-        int fit = GROUP_TILES / (height / OUT * columns(width));
+        int fit = GROUP_TILES * OUT / (height / OUT * stride(width));
         return Integer.highestOneBit(Math.max(1, Math.min(MAX_GROUP_IMAGES, fit)));
     }
 
-    /** Tiles from one row of a group's tiles to the next. */
+    /** Tiles from one row of a group's tiles to the next: enough columns of 4 for every image and its zero columns. */
     static int pitch(int height, int width) {
-        return group(height, width) * columns(width);
+        return (group(height, width) * stride(width) + OUT - 1) / OUT;
     }
 
     /** Tiles of a group, junk included. */
@@ -99,11 +101,6 @@ final class Winograd3x3 {
     /** Tiles one vector loop over a group covers: {@link #tiles} rounded up to whole vectors; also the row pitch of a transform. */
     static int span(int height, int width) {
         return (tiles(height, width) + VL - 1) / VL * VL;
-    }
-
-    /** First tile column of image g of a group. */
-    static int firstColumn(int g, int width) {
-        return g * columns(width);
     }
 
     /** Floats of one phase plane, with room for the shifted reads of the last vector. */
@@ -221,17 +218,18 @@ final class Winograd3x3 {
 
     /**
      * Plane (r, s) holds the group image's rows ≡ r and columns ≡ s (mod 4), the border at
-     * row and column 0: pixel (y, x) of image g is at row y + 1, column g·(width + 4) + x + 1.
+     * row and column 0: pixel (y, x) of image g is at row y + 1, column g·(width + 2) + x + 1.
      * x holds the image's phases ({@link PhasePlanes}), so each phase moves as rows of width/4
-     * values: phase (r, s) lands in plane (r + 1, s + 1) mod 4, one row (column) further on
-     * where r (s) is 3.
+     * values: phase (r, s) lands in plane ((r + 1) mod 4, c mod 4) from column c/4 on, where c
+     * is the column of its first pixel, and one row further on where r is 3.
      */
     static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes) {
-        int p = pitch(height, width), first = firstColumn(g, width);
-        int rows = height / OUT, columns = width / OUT;
+        int p = pitch(height, width), ps = planeSize(height, width), rows = height / OUT, columns = width / OUT;
         for (int r = 0; r < OUT; r++) {
             for (int s = 0; s < OUT; s++) {
-                int src = off + (OUT * r + s) * rows * columns, dst = phaseInPlanes(r, s, height, width) + first;
+                int column = g * stride(width) + s + 1;
+                int src = off + (OUT * r + s) * rows * columns;
+                int dst = (OUT * ((r + 1) & 3) + (column & 3)) * ps + (r + 1 >> 2) * p + (column >> 2);
                 for (int i = 0; i < rows; i++) {
                     copyRow(x, src + i * columns, planes, dst + i * p, columns);
                 }
@@ -240,22 +238,27 @@ final class Winograd3x3 {
     }
 
     /**
-     * Where phase (r, s) of the group's images starts in their planes: its value for tile
-     * f = i·P + j (row i, column j of the phase) is at f plus this.
+     * Where output phase (r, s) of tile f (its output (r, s)) lies in the planes of a group
+     * split as images are: at f plus this. Outputs on the zero columns read zero.
      */
     static int phaseInPlanes(int r, int s, int height, int width) {
         return (OUT * ((r + 1) & 3) + ((s + 1) & 3)) * planeSize(height, width) + (r + 1 >> 2) * pitch(height, width)
                 + (s + 1 >> 2);
     }
 
-    /** Image g of a group: phase (r, s) of y, row i, is block (r, s) at tile i·P + first, dropping the junk column. */
+    /**
+     * Image g of a group: phase (r, s) of y, row i, is the row of block (r, c mod 4) at tile
+     * i·P + c/4, where c is the wide image's column of the phase's first pixel.
+     */
     private static void interleave(float[] blocks, int g, int height, int width, float[] y, int yOff) {
-        int p = pitch(height, width), span = span(height, width), first = firstColumn(g, width);
-        int rows = height / OUT, columns = width / OUT;
-        for (int phase = 0; phase < OUT * OUT; phase++) {
-            int image = yOff + phase * rows * columns, block = phase * span + first;
-            for (int i = 0; i < rows; i++) {
-                copyRow(blocks, block + i * p, y, image + i * columns, columns);
+        int p = pitch(height, width), span = span(height, width), rows = height / OUT, columns = width / OUT;
+        for (int r = 0; r < OUT; r++) {
+            for (int s = 0; s < OUT; s++) {
+                int column = g * stride(width) + s;
+                int image = yOff + (OUT * r + s) * rows * columns, block = (OUT * r + (column & 3)) * span + (column >> 2);
+                for (int i = 0; i < rows; i++) {
+                    copyRow(blocks, block + i * p, y, image + i * columns, columns);
+                }
             }
         }
     }

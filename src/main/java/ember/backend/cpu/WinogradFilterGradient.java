@@ -47,8 +47,8 @@ final class WinogradFilterGradient {
     }
 
     /**
-     * D = A·g·Aᵀ for every 4×4 block g of one channel, read from its phase planes (junk
-     * tiles read the planes' zero borders), point (a, b) to off + (6a + b)·stride: A down
+     * D = A·g·Aᵀ for every 4×4 block g of one channel, read from its phase planes (outputs
+     * on the zero columns between images read zero), point (a, b) to off + (6a + b)·stride: A down
      * each of g's 4 columns into pass (row a, column s at (4a + s)·span), then along each of
      * the 6 rows.
      */

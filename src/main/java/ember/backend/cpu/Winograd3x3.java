@@ -18,9 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * neighbours are the right padding of one and the left padding of the next). That image is
  * split into its 16 phase planes (row mod 4, column mod 4), each with pitch P tiles, so value
  * (a, b) of the patch of tile f = i·P + j is at f + (a/4)·P + b/4 of plane (a mod 4, b mod 4).
- * Tiles straddle images; outputs that fall on the zero columns are computed and dropped (one
- * tile column in ten at 8×8, where images width + 4 apart, each starting a tile, dropped one in
- * three). Images arrive, and outputs leave, stored by phase as well
+ * Tiles straddle images; outputs that fall on the zero columns are computed and dropped: one
+ * tile column in 5 at 8×8, 9 at 16×16 and 17 at 32×32 (with images width + 4 apart, each
+ * starting on a tile, it was one in 3, 5 and 9). Images arrive, and outputs leave, stored by phase as well
  * ({@link PhasePlanes}), so moving them in and out copies whole rows of a phase. Transforms
  * run in two passes (down the patch's columns, then along its rows) through a small scratch
  * that stays in L1. Backward-data is the same convolution of dy with the weights transposed

@@ -20,11 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * (a, b) of the patch of tile f = i·P + j is at f + (a/4)·P + b/4 of plane (a mod 4, b mod 4).
  * Tiles straddle images; outputs that fall on the zero columns are computed and dropped: one
  * tile column in 5 at 8×8, 9 at 16×16 and 17 at 32×32 (with images width + 4 apart, each
- * starting on a tile, it was one in 3, 5 and 9). Images arrive, and outputs leave, stored by phase as well
- * ({@link PhasePlanes}), so moving them in and out copies whole rows of a phase. Transforms
- * run in two passes (down the patch's columns, then along its rows) through a small scratch
- * that stays in L1. Backward-data is the same convolution of dy with the weights transposed
- * and flipped.
+ * starting on a tile, it was one in 3, 5 and 9). Images arrive, and outputs leave, stored by
+ * phase as well ({@link PhasePlanes}), so moving them in and out copies whole rows of a phase.
+ * Transforms run in two passes (down the patch's columns, then along its rows) through a small
+ * scratch that stays in L1. Backward-data is the same convolution of dy with the weights
+ * transposed and flipped.
  */
 final class Winograd3x3 {
     private Winograd3x3() {}

@@ -431,42 +431,47 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Chunks of an im2col weight gradient: enough for two workers to even out, few enough to add up cheaply. */
+    /** Chunks of a weight gradient: enough for two workers to even out, few enough to add up cheaply. */
     private static final int WEIGHT_GRADIENT_CHUNKS = 8;
 
     /**
-     * The weight gradient, and with w and dx backward-data too, from one read of dy. Each group
-     * writes its transformed dU into a slot of its own, whichever worker runs it; the slots
-     * are summed in group order at the end (so the result does not depend on the schedule)
-     * and transformed into dw.
+     * The weight gradient, and with w and dx backward-data too, from one read of dy. The
+     * groups are split into a fixed number of chunks, which the workers take in turn; each
+     * chunk sums its groups' transformed dU into a slot of its own, and the slots are added in
+     * chunk order at the end (so the result does not depend on the schedule) and transformed
+     * into dw.
      */
     private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
-        int sumsSize = Winograd3x3.POINTS * outC * inC;
+        int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = Math.min(groups, WEIGHT_GRADIENT_CHUNKS);
         float[] packed = dx == null ? null : packWeights(outC, inC, w, true);
-        float[] slots = scratch.get(0, Scratch.PARTIAL_SUMS, groups * sumsSize);
+        float[] slots = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * sumsSize);
         clearPlanes(h, wd);
-        parallel.eachTask(groups, (worker, t) -> {
-            int n = t * group, images = Math.min(group, s.batch() - n);
+        parallel.eachTask(chunks, (worker, chunk) -> {
             float[] planes = scratch.get(worker, Scratch.PADDED, Winograd3x3.planesSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             float[] inputs = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
             float[] gradients = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
             float[] dyTransformed = dx == null ? null
                     : scratch.get(worker, Scratch.SECOND_COLUMNS, Winograd3x3.transformedSize(outC, h, wd));
-            WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
-                    dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, slots,
-                    t * sumsSize);
-            if (dx != null) {
-                float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS, Winograd3x3.transformedSize(inC, h, wd));
-                float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
-                Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
-                        dx.data, dx.offset() + n * inImage);
+            int first = groups * chunk / chunks, end = groups * (chunk + 1) / chunks;
+            for (int t = first; t < end; t++) {
+                int n = t * group, images = Math.min(group, s.batch() - n);
+                WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
+                        dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, slots,
+                        chunk * sumsSize, t > first);
+                if (dx != null) {
+                    float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS,
+                            Winograd3x3.transformedSize(inC, h, wd));
+                    float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
+                    Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
+                            dx.data, dx.offset() + n * inImage);
+                }
             }
         });
         parallel.range(outC * inC, WEIGHT_PAIRS_GRAIN, (from, to) -> {
-            WinogradFilterGradient.sumSlots(slots, groups, outC, inC, from, to);
+            WinogradFilterGradient.sumSlots(slots, chunks, outC, inC, from, to);
             WinogradFilterGradient.addToWeights(slots, outC, inC, dw.data, dw.offset(), from, to);
         });
     }

@@ -20,14 +20,15 @@ final class WinogradFilterGradient {
     private static final int POINTS = Winograd3x3.POINTS;
 
     /**
-     * Writes this group of images' dU to sums[ξ][o][c] (from sumsOff). planes must have been cleared by
+     * Writes this group of images' dU to sums[ξ][o][c] (from sumsOff), or adds it there when
+     * add is set. planes must have been cleared by
      * {@link Winograd3x3#clearPlanes} for this shape. dy's planes are what backward-data
      * transforms too: with dyTransformed (of {@link Winograd3x3#transformedSize} for outC) this
      * also leaves Bᵀ·dy·B there for it, so that dy is read once for both.
      */
     static void accumulate(int inC, int outC, int height, int width, float[] x, int xOff, float[] dy, int dyOff,
                            int images, float[] planes, float[] pass, float[] inputs, float[] gradients,
-                           float[] dyTransformed, float[] sums, int sumsOff) {
+                           float[] dyTransformed, float[] sums, int sumsOff, boolean add) {
         int span = Winograd3x3.span(height, width), plane = height * width;
         Winograd3x3.transformGroup(inC, height, width, x, xOff, images, planes, pass, inputs);
         if (images < Winograd3x3.group(height, width)) {
@@ -43,7 +44,7 @@ final class WinogradFilterGradient {
             }
             transformGradient(planes, height, width, pass, gradients, o * span, outC * span);
         }
-        sumProducts(inC, outC, span, gradients, inputs, sums, sumsOff);
+        sumProducts(inC, outC, span, gradients, inputs, sums, sumsOff, add);
     }
 
     /**
@@ -86,8 +87,9 @@ final class WinogradFilterGradient {
         }
     }
 
-    /** sums[ξ][o][c] = Σ_k d[ξ][o][k]·v[ξ][c][k] over k < span; rows span apart. */
-    private static void sumProducts(int inC, int outC, int span, float[] d, float[] v, float[] sums, int sumsOff) {
+    /** sums[ξ][o][c] = Σ_k d[ξ][o][k]·v[ξ][c][k] over k < span (+= with add); rows span apart. */
+    private static void sumProducts(int inC, int outC, int span, float[] d, float[] v, float[] sums, int sumsOff,
+                                    boolean add) {
         for (int xi = 0; xi < POINTS; xi++) {
             int dBase = xi * outC * span, vBase = xi * inC * span, sBase = sumsOff + xi * outC * inC;
             int o0 = 0;
@@ -95,17 +97,19 @@ final class WinogradFilterGradient {
                 int c = 0;
                 for (; c + 2 <= inC; c += 2) {
                     tile4x2(span, d, dBase + o0 * span, v, vBase + c * span, sums,
-                            sBase + o0 * inC + c, inC);
+                            sBase + o0 * inC + c, inC, add);
                 }
                 for (; c < inC; c++) {
                     for (int o = o0; o < o0 + 4; o++) {
-                        sums[sBase + o * inC + c] = dot(span, d, dBase + o * span, v, vBase + c * span);
+                        sums[sBase + o * inC + c] = (add ? sums[sBase + o * inC + c] : 0f)
+                                + dot(span, d, dBase + o * span, v, vBase + c * span);
                     }
                 }
             }
             for (; o0 < outC; o0++) {
                 for (int c = 0; c < inC; c++) {
-                    sums[sBase + o0 * inC + c] = dot(span, d, dBase + o0 * span, v, vBase + c * span);
+                    sums[sBase + o0 * inC + c] = (add ? sums[sBase + o0 * inC + c] : 0f)
+                            + dot(span, d, dBase + o0 * span, v, vBase + c * span);
                 }
             }
         }
@@ -113,7 +117,7 @@ final class WinogradFilterGradient {
 
     /** Four rows of d against two rows of v: 8 lane-wise sums in registers, 6 loads per 8 FMAs; writes their totals. */
     private static void tile4x2(int span, float[] d, int di, float[] v, int vi, float[] sums,
-                                int si, int sumPitch) {
+                                int si, int sumPitch, boolean add) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
         FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int k = 0; k < span; k += VL) {
@@ -131,14 +135,20 @@ final class WinogradFilterGradient {
             a30 = g.fma(v0, a30);
             a31 = g.fma(v1, a31);
         }
-        sums[si] = a00.reduceLanes(VectorOperators.ADD);
-        sums[si + 1] = a01.reduceLanes(VectorOperators.ADD);
-        sums[si + sumPitch] = a10.reduceLanes(VectorOperators.ADD);
-        sums[si + sumPitch + 1] = a11.reduceLanes(VectorOperators.ADD);
-        sums[si + 2 * sumPitch] = a20.reduceLanes(VectorOperators.ADD);
-        sums[si + 2 * sumPitch + 1] = a21.reduceLanes(VectorOperators.ADD);
-        sums[si + 3 * sumPitch] = a30.reduceLanes(VectorOperators.ADD);
-        sums[si + 3 * sumPitch + 1] = a31.reduceLanes(VectorOperators.ADD);
+        put(sums, si, a00, add);
+        put(sums, si + 1, a01, add);
+        put(sums, si + sumPitch, a10, add);
+        put(sums, si + sumPitch + 1, a11, add);
+        put(sums, si + 2 * sumPitch, a20, add);
+        put(sums, si + 2 * sumPitch + 1, a21, add);
+        put(sums, si + 3 * sumPitch, a30, add);
+        put(sums, si + 3 * sumPitch + 1, a31, add);
+    }
+
+    /** sums[i] = (or +=, with add) the total of a's lanes. */
+    private static void put(float[] sums, int i, FloatVector a, boolean add) {
+        float total = a.reduceLanes(VectorOperators.ADD);
+        sums[i] = add ? sums[i] + total : total;
     }
 
     private static float dot(int length, float[] d, int di, float[] v, int vi) {

@@ -48,6 +48,9 @@ final class NetworkParityCases {
         // 11 images per worker at 16×16: a full group (8 images with the CPU backend's default
         // groups), then a part group whose empty image slots still hold the first group's data.
         new ConvShape(22, 2, 16, 16, 3, 3, 1, 1),
+        // More Winograd groups (9, of 2 images at 32×32) than the CPU backend's weight-gradient
+        // chunks (8): a chunk that sums two groups.
+        new ConvShape(18, 2, 32, 32, 3, 3, 1, 1),
         // Stride 2 between planes stored in different pixel orders (by phase where the sides
         // are multiples of 4, else by row): 12×12 → 6×6, 7×7 → 4×4, and by phase on both sides.
         new ConvShape(2, 3, 12, 12, 4, 3, 2, 1),

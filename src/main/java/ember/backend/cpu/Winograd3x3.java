@@ -367,7 +367,9 @@ final class Winograd3x3 {
     /**
      * products[ξ][o][f] = Σ_c U[ξ][o][c] · V[ξ][c][f] for f < span, per point a small matrix
      * product; rows span apart. Column blocks outermost, so each block of V stays in L1 while
-     * every pair of output channels reads it.
+     * every pair of output channels reads it. A row's last 4 or 5 vectors are one more 2×6 block
+     * that overlaps the one before it (products are written, not added, so the overlap only
+     * repeats work): cheaper than the 2×3 and 2×1 tiles, which reuse each weight less.
      */
     private static void multiply(int inC, int outC, int span, float[] u, float[] v, float[] m) {
         int vectors = span / VL, pairs = outC / TILE * TILE;
@@ -378,6 +380,13 @@ final class Winograd3x3 {
                 for (int o = 0; o < pairs; o += TILE) {
                     tile2x6(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
                 }
+            }
+            if (vectors >= 6 && vectors - k >= 4) {
+                k = vectors - 6;
+                for (int o = 0; o < pairs; o += TILE) {
+                    tile2x6(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
+                }
+                k = vectors;
             }
             for (; k + 3 <= vectors; k += 3) {
                 for (int o = 0; o < pairs; o += TILE) {

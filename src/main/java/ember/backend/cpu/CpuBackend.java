@@ -412,7 +412,8 @@ public final class CpuBackend implements Backend {
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
         // The batch in a fixed number of chunks, whichever workers run them: each sums its
-        // images into a partial dW of its own, and the partials are added in chunk order.
+        // images into a partial dW of its own (disjoint parts of one array), and the partials
+        // are added in chunk order.
         int chunks = Math.min(s.batch(), WEIGHT_GRADIENT_CHUNKS), size = s.weightSize();
         float[] partials = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
         parallel.eachTask(chunks, (worker, chunk) -> {
@@ -446,6 +447,7 @@ public final class CpuBackend implements Backend {
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
         int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = Math.min(groups, WEIGHT_GRADIENT_CHUNKS);
         float[] packed = dx == null ? null : packWeights(outC, inC, w, true);
+        // One array for every chunk's slot (worker 0's scratch): chunks write disjoint parts.
         float[] slots = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * sumsSize);
         clearPlanes(h, wd);
         parallel.eachTask(chunks, (worker, chunk) -> {

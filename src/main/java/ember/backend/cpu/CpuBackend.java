@@ -392,8 +392,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv2dBackward(ConvShape s, Buffer x, Buffer dy, Buffer w, Buffer dx, Buffer dw) {
         if (!useWinograd(s)) {
-            conv2dBackwardData(s, dy, w, dx);
-            conv2dBackwardFilter(s, x, dy, dw);
+            Backend.super.conv2dBackward(s, x, dy, w, dx, dw);
             return;
         }
         Checks.conv(s, dx, w, dy);
@@ -607,16 +606,17 @@ public final class CpuBackend implements Backend {
         int beOff = relu ? CpuBuffer.of(beta).offset() : 0, m = s.perChannel(), pixels = s.pixels();
         parallel.range(s.channels(), 1, (from, to) -> {
             for (int c = from; c < to; c++) {
+                // γ·invStd scales dx, and with the shift it recomputes the forward's ReLU input.
                 float mean = sm.data[sm.offset() + c], invStd = si.data[si.offset() + c];
-                float maskScale = scale(g.data[g.offset() + c], invStd);
-                float maskShift = relu ? shift(be[beOff + c], mean, maskScale) : 0f;
+                float scale = scale(g.data[g.offset() + c], invStd);
+                float maskShift = relu ? shift(be[beOff + c], mean, scale) : 0f;
                 double sumDy = 0, sumDyCentered = 0;
                 for (int n = 0; n < s.batch(); n++) {
                     int dyAt = cdy.offset() + (n * s.channels() + c) * pixels;
                     int xAt = cx.offset() + (n * s.channels() + c) * pixels;
                     if (relu) {
-                        sumDy += VectorMath.maskedSum(cdy.data, dyAt, cx.data, xAt, pixels, maskScale, maskShift);
-                        sumDyCentered += VectorMath.maskedCenteredDot(cdy.data, dyAt, cx.data, xAt, pixels, maskScale,
+                        sumDy += VectorMath.maskedSum(cdy.data, dyAt, cx.data, xAt, pixels, scale, maskShift);
+                        sumDyCentered += VectorMath.maskedCenteredDot(cdy.data, dyAt, cx.data, xAt, pixels, scale,
                                 maskShift, mean);
                     } else {
                         sumDy += VectorMath.sum(cdy.data, dyAt, pixels);
@@ -625,14 +625,13 @@ public final class CpuBackend implements Backend {
                 }
                 double sumDyXhat = sumDyCentered * invStd;
                 // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·invStd.
-                float scale = g.data[g.offset() + c] * invStd;
                 float onCentered = (float) (-scale * invStd * sumDyXhat / m);
                 float constant = (float) (-scale * sumDy / m);
                 for (int n = 0; n < s.batch(); n++) {
                     int plane = (n * s.channels() + c) * pixels;
                     if (relu) {
                         VectorMath.maskedAffine2(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane,
-                                cdx.data, cdx.offset() + plane, pixels, scale, onCentered, mean, constant, maskScale,
+                                cdx.data, cdx.offset() + plane, pixels, scale, onCentered, mean, constant, scale,
                                 maskShift);
                     } else {
                         VectorMath.affine2(cdy.data, cdy.offset() + plane, cx.data, cx.offset() + plane, cdx.data,

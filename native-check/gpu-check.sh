@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The GPU check, in one invocation on a GPU machine with no Java and no Maven (see docs/gpu-check.md):
-#   ember-gpu-check/gpu-check.sh OUTDIR
+#   ember-gpu-check/gpu-check.sh OUTDIR [CIFAR10 [REFERENCE_PY]]
 # Prints driver, GPU and library versions and which libcuda/cuBLAS/cuDNN files it found, runs the
 # parity self-test on CUDA, runs exp1 (default and --epochs 50000) on cuda and cpu, prints the
-# times side by side, and writes every log to OUTDIR. Exit 0 only when everything passed.
-# Each step has its own time limit so the whole check ends within 5 minutes.
+# times side by side, and writes every log to OUTDIR. Given CIFAR-10 (the image-folder .tar.gz),
+# it also times one exp2 epoch on ember's CPU backend, and given the PyTorch reference script,
+# runs it on the same images: the full 10-epoch recipe on the GPU, 100 steps on the CPU.
+# Exit 0 only when everything passed. Each step has its own time limit (about 8 minutes in all).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out=${1:?usage: gpu-check.sh OUTDIR}
+out=${1:?usage: gpu-check.sh OUTDIR [CIFAR10.tar.gz [resnet20_torch.py]]}
+data=${2:-}
+reference=${3:-}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 java="$here/runtime/bin/java"
@@ -48,7 +52,14 @@ if command -v nvidia-smi >/dev/null; then
 else
   log "nvidia-smi: not found"
 fi
-log "libcuda: $( (ldconfig -p 2>/dev/null | grep -m1 'libcuda.so.1 ' | sed 's/.*=> //') || true)"
+libcuda=$( (ldconfig -p 2>/dev/null | grep -m1 'libcuda.so.1 ' | sed 's/.*=> //') || true)
+if [ -z "$libcuda" ]; then
+  # JCuda's JNI library links libcuda.so.1 by soname: put the driver's folder on the loader path.
+  libcuda=$(find /usr/local/nvidia /usr/lib64 /usr/lib/x86_64-linux-gnu -name libcuda.so.1 2>/dev/null | head -n 1)
+  [ -n "$libcuda" ] && export LD_LIBRARY_PATH="$(dirname "$libcuda")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+log "libcuda: ${libcuda:-not found}"
+log "cpu: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 
 # cuBLAS and cuDNN live in the Python wheels here: CUDA 13 wheels put them in nvidia/cu13/lib,
 # CUDA 12 wheels in nvidia/cublas/lib and nvidia/cudnn/lib. Point the engine at what we find.
@@ -101,6 +112,25 @@ done
 for f in "$out"/exp1-*.log; do
   log "$(basename "$f" .log): $(grep -E '^exp1:' "$f" | tail -n 1)"
 done
+
+if [ -n "$data" ]; then
+  section "exp2 on ember's CPU backend (one epoch of the lab's recipe, all $(nproc) cores; no cuDNN path yet)"
+  step exp2-cpu-epoch 240 "${ember[@]}" exp2 --device cpu --data "$data" --epochs 1 --out "$out/exp2-cpu"
+  grep -E '^(backend|data|epoch|exp2):' "$out/exp2-cpu-epoch.log" | tee -a "$out/summary.txt"
+fi
+
+if [ -n "$data" ] && [ -n "$reference" ]; then
+  section "PyTorch reference on the same images ($(python3 -c 'import torch; print("torch", torch.__version__)' 2>&1))"
+  images=$(mktemp -d)
+  tar -xzf "$data" -C "$images"
+  folder=$(dirname "$(find "$images" -maxdepth 3 -type d -name train | head -n 1)")
+  export PYTHONUNBUFFERED=1
+  step torch-cuda-10-epochs 300 python3 "$reference" --data "$folder" --device cuda
+  grep -E '"(epoch|gpu|load_s)"' "$out/torch-cuda-10-epochs.log" | tee -a "$out/summary.txt"
+  step torch-cpu-100-steps 180 python3 "$reference" --data "$folder" --device cpu --epochs 1 --max-steps 100
+  grep -E '"(epoch|load_s)"' "$out/torch-cpu-100-steps.log" | tee -a "$out/summary.txt"
+  rm -rf "$images"
+fi
 
 section "result"
 if [ "$failures" -eq 0 ]; then

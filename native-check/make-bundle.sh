@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Makes the bundle the GPU check runs from, for a GPU machine with no Java and no Maven:
-#   native-check/make-bundle.sh [OUT.tar.gz]     (default: target/gpu-check-bundle.tar.gz)
+#   native-check/make-bundle.sh [OUT.tar.gz]     (default: target/gpu-check/gpu-check-bundle.tar.gz)
 # It holds a jlinked Temurin 25 runtime, ember.jar without the natives a linux-x86_64 GPU run
 # never loads, and gpu-check.sh. It must stay under 40 MB so data still fits a 64 MiB upload.
+# Where ../shared exists, the CIFAR-10 images and the PyTorch reference are copied beside it, so
+# the bundle's folder is the one thing a device call carries.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/src/main/sh/find-java.sh"
 ember_find_java
-out=${1:-$root/target/gpu-check-bundle.tar.gz}
+out=${1:-$root/target/gpu-check/gpu-check-bundle.tar.gz}
 limit_mb=40
 
 cd "$root"
@@ -47,4 +49,13 @@ if [ "$bytes" -ge $((limit_mb * 1000 * 1000)) ]; then
   echo "bundle: over the ${limit_mb} MB limit" >&2
   exit 1
 fi
-echo "bundle: on the GPU machine: tar xzf $(basename "$out") && ember-gpu-check/gpu-check.sh OUTDIR"
+folder=$(dirname "$out")
+shared=$root/../shared
+if [ -f "$shared/data/cifar10-jpeg.tar.gz" ] && [ -f "$shared/reference/resnet20_torch.py" ]; then
+  cp "$shared/data/cifar10-jpeg.tar.gz" "$shared/reference/resnet20_torch.py" "$folder/"
+  echo "bundle: copied cifar10-jpeg.tar.gz and resnet20_torch.py into $folder ($(du -sh "$folder" | cut -f1) in all)"
+  echo "bundle: on the GPU machine, in $folder: tar xzf $(basename "$out") &&" \
+    "ember-gpu-check/gpu-check.sh OUTDIR cifar10-jpeg.tar.gz resnet20_torch.py"
+else
+  echo "bundle: on the GPU machine: tar xzf $(basename "$out") && ember-gpu-check/gpu-check.sh OUTDIR"
+fi

@@ -7,6 +7,7 @@ import ember.exp1.Exp1Model;
 import ember.exp1.Exp1Plots;
 import ember.exp1.Exp1Trainer;
 import ember.exp1.TargetFunction;
+import ember.io.Figures;
 import ember.nn.Mlp;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -60,11 +61,17 @@ final class Exp1Command implements Callable<Integer> {
             return Main.EXIT_DIVERGED;
         }
         Exp1Model.save(dir.resolve("model.safetensors"), config, result.weights());
-        Exp1Plots.write(dir.resolve("fit.png"), title(config), data,
-                List.of(new Exp1Plots.Curve("MLP fit", result.gridPrediction())));
+        String outputs = "{model.safetensors, loss.csv, fit.png}";
+        try {
+            Exp1Plots.write(dir.resolve("fit.png"), title(config), data,
+                    List.of(new Exp1Plots.Curve("MLP fit", result.gridPrediction())));
+        } catch (Figures.FigureException e) {
+            spec.commandLine().getErr().println("ember: warning: " + e.getMessage());
+            outputs = "{model.safetensors, loss.csv}";
+        }
         out.printf(Locale.ROOT, "exp1: %d epochs, lr %s: train MSE %.5f, grid MSE %.5f, %.2f s on %s -> %s%n",
                 config.epochs(), config.lr(), result.trainMse(), result.gridMse(), result.seconds(),
-                result.backend(), dir.resolve("{model.safetensors, loss.csv, fit.png}"));
+                result.backend(), dir.resolve(outputs));
         return 0;
     }
 

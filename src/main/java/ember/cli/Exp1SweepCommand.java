@@ -6,6 +6,7 @@ import ember.exp1.Exp1Data;
 import ember.exp1.Exp1Plots;
 import ember.exp1.Exp1Trainer;
 import ember.exp1.TargetFunction;
+import ember.io.Figures;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -52,10 +53,14 @@ final class Exp1SweepCommand implements Callable<Integer> {
                 rows.add(new Row("lr", run(choice, base.withEpochs(LR_SWEEP_EPOCHS).withLr(lr), data)));
             }
         }
-        Exp1Plots.write(dir.resolve("sweep-epochs.png"),
-                String.format(Locale.ROOT, "exp1: epochs sweep at lr %s", base.lr()), data, curves(rows, "epochs"));
-        Exp1Plots.write(dir.resolve("sweep-lr.png"),
-                "exp1: learning-rate sweep at " + LR_SWEEP_EPOCHS + " epochs", data, curves(rows, "lr"));
+        try {
+            Exp1Plots.write(dir.resolve("sweep-epochs.png"),
+                    String.format(Locale.ROOT, "exp1: epochs sweep at lr %s", base.lr()), data, curves(rows, "epochs"));
+            Exp1Plots.write(dir.resolve("sweep-lr.png"),
+                    "exp1: learning-rate sweep at " + LR_SWEEP_EPOCHS + " epochs", data, curves(rows, "lr"));
+        } catch (Figures.FigureException e) {
+            spec.commandLine().getErr().println("ember: warning: " + e.getMessage() + "; the table follows");
+        }
         String table = table(rows);
         ember.io.AtomicFiles.write(dir.resolve("sweep.md"), o -> o.write(table.getBytes(StandardCharsets.UTF_8)));
         ember.io.AtomicFiles.write(dir.resolve("sweep.csv"), o -> o.write(csv(rows).getBytes(StandardCharsets.UTF_8)));

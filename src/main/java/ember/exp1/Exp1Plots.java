@@ -1,10 +1,9 @@
 package ember.exp1;
 
+import ember.io.Figures;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -42,8 +41,7 @@ public final class Exp1Plots {
         }
         double margin = 0.15 * (max - min) + 1e-3;
         chart.getStyler().setYAxisMin(min - margin).setYAxisMax(max + margin);
-        Files.createDirectories(png.toAbsolutePath().getParent());
-        BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        Figures.savePng(png, List.of(chart), 1, 1);
     }
 
     private static double[] toDouble(float[] values) {

@@ -1,12 +1,11 @@
 package ember.exp2;
 
 import ember.io.AtomicFiles;
+import ember.io.Figures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
@@ -32,8 +31,7 @@ public final class Exp2Report {
         XYChart loss = chart(title + ": loss", "cross-entropy");
         loss.addSeries("train", x, epochs.stream().mapToDouble(e -> e.train().loss()).toArray());
         loss.addSeries("test", x, epochs.stream().mapToDouble(e -> e.test().loss()).toArray());
-        Files.createDirectories(png.toAbsolutePath().getParent());
-        BitmapEncoder.saveBitmap(List.of(accuracy, loss), 1, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        Figures.savePng(png, List.of(accuracy, loss), 1, 2);
     }
 
     private static XYChart chart(String title, String yTitle) {

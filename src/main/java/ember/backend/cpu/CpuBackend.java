@@ -410,10 +410,10 @@ public final class CpuBackend implements Backend {
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
-        // The batch in a fixed number of chunks, whichever workers run them: each sums its
+        // The batch in a fixed number of chunks ({@link #weightGradientChunks}), whichever workers run them: each sums its
         // images into a partial dW of its own (disjoint parts of one array), and the partials
         // are added in chunk order.
-        int chunks = Math.min(s.batch(), WEIGHT_GRADIENT_CHUNKS), size = s.weightSize();
+        int chunks = weightGradientChunks(s.batch()), size = s.weightSize();
         float[] partials = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
         parallel.eachTask(chunks, (worker, chunk) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
@@ -435,8 +435,18 @@ public final class CpuBackend implements Backend {
     private static final int WEIGHT_GRADIENT_CHUNKS = 8;
 
     /**
+     * Chunks to split a weight gradient's tasks (images or groups) into: {@link
+     * #WEIGHT_GRADIENT_CHUNKS}, or one per worker where there are more workers (with 8 chunks, a
+     * 16-core machine ran its backward pass on half its cores). Up to 8 workers the chunks, and
+     * so the sums' bits, are the same whatever the thread count.
+     */
+    private int weightGradientChunks(int tasks) {
+        return Math.min(tasks, Math.max(WEIGHT_GRADIENT_CHUNKS, parallel.threads()));
+    }
+
+    /**
      * The weight gradient, and with w and dx backward-data too, from one read of dy. The
-     * groups are split into a fixed number of chunks, which the workers take in turn; each
+     * groups are split into a fixed number of chunks ({@link #weightGradientChunks}), which the workers take in turn; each
      * chunk sums its groups' transformed dU into a slot of its own, and the slots are added in
      * chunk order at the end (so the result does not depend on the schedule) and transformed
      * into dw.
@@ -444,7 +454,7 @@ public final class CpuBackend implements Backend {
     private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
-        int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = Math.min(groups, WEIGHT_GRADIENT_CHUNKS);
+        int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = weightGradientChunks(groups);
         float[] packed = dx == null ? null : packWeights(outC, inC, w, true);
         // One array for every chunk's slot (worker 0's scratch): chunks write disjoint parts.
         float[] slots = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * sumsSize);

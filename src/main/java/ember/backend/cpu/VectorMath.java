@@ -22,7 +22,7 @@ final class VectorMath {
         for (int bound = S.loopBound(len); i < bound; i += S.length()) {
             acc = acc.add(FloatVector.fromArray(S, a, off + i));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sumLanes(acc);
         for (; i < len; i++) {
             sum += a[off + i];
         }
@@ -38,7 +38,7 @@ final class VectorMath {
             FloatVector d = FloatVector.fromArray(S, a, off + i).sub(m);
             acc = d.fma(d, acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sumLanes(acc);
         for (; i < len; i++) {
             float d = a[off + i] - mean;
             sum += d * d;
@@ -54,7 +54,7 @@ final class VectorMath {
         for (int bound = S.loopBound(len); i < bound; i += S.length()) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i).sub(m), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sumLanes(acc);
         for (; i < len; i++) {
             sum += a[aOff + i] * (b[bOff + i] - center);
         }
@@ -104,7 +104,7 @@ final class VectorMath {
             VectorMask<Float> on = FloatVector.fromArray(S, x, xOff + i).fma(va, vc).compare(VectorOperators.GT, 0f);
             acc = acc.add(zero.blend(FloatVector.fromArray(S, dy, dyOff + i), on));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sumLanes(acc);
         for (; i < len; i++) {
             sum += Math.fma(x[xOff + i], a, c) > 0 ? dy[dyOff + i] : 0f;
         }
@@ -123,7 +123,7 @@ final class VectorMath {
                     xv.fma(va, vc).compare(VectorOperators.GT, 0f));
             acc = masked.fma(xv.sub(m), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sumLanes(acc);
         for (; i < len; i++) {
             float masked = Math.fma(x[xOff + i], a, c) > 0 ? dy[dyOff + i] : 0f;
             sum += masked * (x[xOff + i] - center);

@@ -1,7 +1,6 @@
 package ember.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -147,7 +146,7 @@ final class WinogradFilterGradient {
 
     /** sums[i] = (or +=, with add) the total of a's lanes. */
     private static void put(float[] sums, int i, FloatVector a, boolean add) {
-        float total = a.reduceLanes(VectorOperators.ADD);
+        float total = Simd.sumLanes(a);
         sums[i] = add ? sums[i] + total : total;
     }
 
@@ -156,7 +155,7 @@ final class WinogradFilterGradient {
         for (int k = 0; k < length; k += VL) {
             a = FloatVector.fromArray(S, d, di + k).fma(FloatVector.fromArray(S, v, vi + k), a);
         }
-        return a.reduceLanes(VectorOperators.ADD);
+        return Simd.sumLanes(a);
     }
 
     /** Adds slots 1 … count − 1 of dU (each POINTS·outC·inC, one after another) into slot 0, in order, for the pairs o·inC + c in [from, to). */

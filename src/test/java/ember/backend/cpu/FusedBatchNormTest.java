@@ -8,12 +8,10 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CPU backend's fused batch norm + ReLU gives what its separate ops give, to float
- * rounding: the order in which a vector's lanes are summed is the JIT's to choose, so
- * reductions may differ in their last bit. The backward pass recomputes the ReLU's mask from
- * x instead of reading the forward's output, so a single pixel on which the two disagree fails
- * this: it errs there by the whole of scale·dy (the parity cases, with their inputs kept off the
- * mask's edge, could not see it).
+ * The CPU backend's fused batch norm + ReLU gives bit for bit what its separate ops give. The
+ * backward pass recomputes the ReLU's mask from x instead of reading the forward's output, so
+ * a single pixel on which the two disagree fails this (the parity cases, with their
+ * tolerances and inputs kept off the mask's edge, could not see it).
  */
 class FusedBatchNormTest {
     private static final ChannelShape[] SHAPES = {
@@ -59,7 +57,7 @@ class FusedBatchNormTest {
                             fused.runningMean, fused.runningVar, fused.savedMean, fused.savedInvStd, 0.1f, 1e-5f);
                     String what = s + (withResidual ? " with residual" : "");
                     for (String name : new String[] {"y", "runningMean", "runningVar", "savedMean", "savedInvStd"}) {
-                        assertClose(separate.read(name), fused.read(name), name + ", " + what);
+                        assertArrayEquals(separate.read(name), fused.read(name), name + ", " + what);
                     }
                 }
             }
@@ -88,19 +86,10 @@ class FusedBatchNormTest {
                 cpu.batchNormReluBackward(s, fused.x, fused.y, fused.dy, fused.gamma, fused.beta, fused.savedMean,
                         fused.savedInvStd, fused.dx, fused.dgamma, fused.dbeta);
                 for (String name : new String[] {"dx", "dgamma", "dbeta"}) {
-                    assertClose(separate.read(name), fused.read(name), name + ", " + s);
+                    assertArrayEquals(separate.read(name), fused.read(name), name + ", " + s);
                 }
             }
         }
-    }
-
-    /** Equal to a millionth of the largest value: far below what one flipped mask pixel changes. */
-    private static void assertClose(float[] expected, float[] actual, String what) {
-        float largest = 0;
-        for (float v : expected) {
-            largest = Math.max(largest, Math.abs(v));
-        }
-        assertArrayEquals(expected, actual, 1e-6f * largest, what);
     }
 
     private static float[] uniform(SplittableRandom random, int n) {

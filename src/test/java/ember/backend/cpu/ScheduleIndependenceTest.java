@@ -13,8 +13,6 @@ import org.junit.jupiter.api.Test;
  * bits. Summing the weight gradient per worker, as the CPU backend once did, fails this.
  */
 class ScheduleIndependenceTest {
-    private static final int WARM_UP_RUNS = 6;
-
     @Test
     void convolutionsGiveTheSameBitsOnOneWorkerAndOnTwo() {
         SplittableRandom random = new SplittableRandom(5);
@@ -23,11 +21,6 @@ class ScheduleIndependenceTest {
             new ConvShape(9, 4, 8, 8, 6, 3, 2, 1)}) {
             float[] x = uniform(random, s.inputSize()), w = uniform(random, s.weightSize());
             float[] dy = uniform(random, s.outputSize());
-            // Warm up first: the JIT picks the lane order of a vector reduction, and it may pick
-            // another one when it compiles a method between the two runs compared.
-            for (int i = 0; i < WARM_UP_RUNS; i++) {
-                run(CpuBackend.javaOnly(1 + i % 2), s, x, w, dy);
-            }
             float[][] one = run(CpuBackend.javaOnly(1), s, x, w, dy), two = run(CpuBackend.javaOnly(2), s, x, w, dy);
             String[] names = {"y", "dx", "dw"};
             for (int i = 0; i < names.length; i++) {

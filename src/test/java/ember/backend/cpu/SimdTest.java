@@ -2,6 +2,7 @@ package ember.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
@@ -12,5 +13,37 @@ class SimdTest {
         String asked = System.getProperty("ember.vectorBits");
         int expected = asked == null ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : Integer.parseInt(asked);
         assertEquals(expected, Simd.FLOATS.vectorBitSize());
+    }
+
+    /**
+     * The lanes add up in the documented tree, bit for bit, in every JIT tier: the loop runs
+     * long enough to be compiled, and values of mixed magnitudes make any other order round
+     * differently (reduceLanes(ADD) fails this in the interpreter, which adds left to right).
+     */
+    @Test
+    void sumLanesAddsInOneFixedTree() {
+        SplittableRandom random = new SplittableRandom(11);
+        float[] lanes = new float[Simd.FLOATS.length()];
+        for (int round = 0; round < 50_000; round++) {
+            for (int i = 0; i < lanes.length; i++) {
+                lanes[i] = (float) ((random.nextDouble() - 0.5) * Math.pow(10, random.nextInt(-3, 4)));
+            }
+            float expected = tree(lanes, 0, lanes.length);
+            float actual = Simd.sumLanes(FloatVector.fromArray(Simd.FLOATS, lanes, 0));
+            if (Float.floatToIntBits(expected) != Float.floatToIntBits(actual)) {
+                assertEquals(expected, actual, 0f, "round " + round + ": " + java.util.Arrays.toString(lanes));
+            }
+        }
+    }
+
+    /** Lane i plus lane i + n/2 first, then the same on the first half: lane 0 ends with the total. */
+    private static float tree(float[] lanes, int from, int n) {
+        float[] level = java.util.Arrays.copyOfRange(lanes, from, from + n);
+        for (int half = n / 2; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) {
+                level[i] = level[i] + level[i + half];
+            }
+        }
+        return level[0];
     }
 }

@@ -8,10 +8,10 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
- * Writes XChart figures as PNG files, atomically. Drawing text needs fonts: a server without fontconfig or
- * any font (the GPU machines have none) makes AWT throw from deep inside XChart. That becomes a
- * {@link FigureException} naming the file, the cause and the cure, so a training run can say so
- * and keep its weights and numbers.
+ * Writes XChart figures as PNG files, atomically. Drawing text needs fonts: a server without
+ * fontconfig or any font (the GPU machines have none) makes AWT throw from deep inside XChart.
+ * That becomes a {@link FigureException} naming the file, the cause and the cure, so a training
+ * run can say so and keep its weights and numbers.
  */
 public final class Figures {
     private Figures() {}

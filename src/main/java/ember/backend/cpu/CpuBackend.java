@@ -410,9 +410,9 @@ public final class CpuBackend implements Backend {
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
-        // The batch in a fixed number of chunks ({@link #weightGradientChunks}), whichever workers run them: each sums its
-        // images into a partial dW of its own (disjoint parts of one array), and the partials
-        // are added in chunk order.
+        // The batch in a fixed number of chunks (weightGradientChunks), whichever workers run
+        // them: each sums its images into a partial dW of its own (disjoint parts of one
+        // array), and the partials are added in chunk order.
         int chunks = weightGradientChunks(s.batch()), size = s.weightSize();
         float[] partials = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
         parallel.eachTask(chunks, (worker, chunk) -> {
@@ -446,10 +446,10 @@ public final class CpuBackend implements Backend {
 
     /**
      * The weight gradient, and with w and dx backward-data too, from one read of dy. The
-     * groups are split into a fixed number of chunks ({@link #weightGradientChunks}), which the workers take in turn; each
-     * chunk sums its groups' transformed dU into a slot of its own, and the slots are added in
-     * chunk order at the end (so the result does not depend on the schedule) and transformed
-     * into dw.
+     * groups are split into a fixed number of chunks ({@link #weightGradientChunks}), which the
+     * workers take in turn; each chunk sums its groups' transformed dU into a slot of its own,
+     * and the slots are added in chunk order at the end (so the result does not depend on the
+     * schedule) and transformed into dw.
      */
     private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();

@@ -116,7 +116,7 @@ done
 if [ -n "$data" ]; then
   section "exp2 on ember's CPU backend (one epoch of the lab's recipe, all $(nproc) cores; no cuDNN path yet)"
   step exp2-cpu-epoch 240 "${ember[@]}" exp2 --device cpu --data "$data" --epochs 1 --out "$out/exp2-cpu"
-  grep -E '^(backend|data|epoch|exp2):' "$out/exp2-cpu-epoch.log" | tee -a "$out/summary.txt"
+  tr '\r' '\n' < "$out/exp2-cpu-epoch.log" | grep -E '^(backend|data|exp2):|^epoch .*img/s|^ember: warning' | tee -a "$out/summary.txt"
 fi
 
 if [ -n "$data" ] && [ -n "$reference" ]; then

@@ -471,7 +471,7 @@ public final class CpuBackend implements Backend {
                 int n = t * group, images = Math.min(group, s.batch() - n);
                 WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
                         dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, slots,
-                        chunk * sumsSize, t > first);
+                        chunk * sumsSize, t > first, gemm);
                 if (dx != null) {
                     float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS,
                             Winograd3x3.transformedSize(inC, h, wd));

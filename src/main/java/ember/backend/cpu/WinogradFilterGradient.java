@@ -8,8 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
  * backwards: with V = Bᵀ·d·B of each input tile and D = A·dy·Aᵀ of its 4×4 block of output
  * gradients, dU[ξ][o][c] = Σ_tiles D[ξ][o]·V[ξ][c] and dw[o][c] = Gᵀ·dU[o][c]·G: 36 products
  * per tile and channel pair instead of 144. The images of a {@link Winograd3x3#group} are
- * transformed side by side, so each sum runs over enough tiles to amortise its final lane
- * reduction.
+ * transformed side by side, and the products are one GEMM per point (D·Vᵀ, reduced over the
+ * group's tiles), given to the backend's {@link Gemm}: OpenBLAS packs both operands so that
+ * channels, not tiles, fill its vectors, and took the weight gradient from 12.4 to 7.3 ms at
+ * 64 channels of 8×8 where our own tile of dot products summed 8 vector lanes per product per
+ * group over only 80 tiles (docs/exp2.md).
  */
 final class WinogradFilterGradient {
     private WinogradFilterGradient() {}
@@ -20,14 +23,14 @@ final class WinogradFilterGradient {
 
     /**
      * Writes this group of images' dU to sums[ξ][o][c] (from sumsOff), or adds it there when
-     * add is set. planes must have been cleared by
+     * add is set: per point ξ one GEMM, D[ξ] (outC × tiles) times V[ξ]ᵀ, through gemm. planes must have been cleared by
      * {@link Winograd3x3#clearPlanes} for this shape. dy's planes are what backward-data
      * transforms too: with dyTransformed (of {@link Winograd3x3#transformedSize} for outC) this
      * also leaves Bᵀ·dy·B there for it, so that dy is read once for both.
      */
     static void accumulate(int inC, int outC, int height, int width, float[] x, int xOff, float[] dy, int dyOff,
                            int images, float[] planes, float[] pass, float[] inputs, float[] gradients,
-                           float[] dyTransformed, float[] sums, int sumsOff, boolean add) {
+                           float[] dyTransformed, float[] sums, int sumsOff, boolean add, Gemm gemm) {
         int span = Winograd3x3.span(height, width), plane = height * width;
         Winograd3x3.transformGroup(inC, height, width, x, xOff, images, planes, pass, inputs);
         if (images < Winograd3x3.group(height, width)) {
@@ -43,7 +46,10 @@ final class WinogradFilterGradient {
             }
             transformGradient(planes, height, width, pass, gradients, o * span, outC * span);
         }
-        sumProducts(inC, outC, span, gradients, inputs, sums, sumsOff, add);
+        for (int xi = 0; xi < POINTS; xi++) {
+            gemm.sgemm(false, true, outC, inC, span, 1f, gradients, xi * outC * span, span, inputs, xi * inC * span,
+                    span, add ? 1f : 0f, sums, sumsOff + xi * outC * inC, inC);
+        }
     }
 
     /**
@@ -84,78 +90,6 @@ final class WinogradFilterGradient {
             x3.fma(minusEight, x2.fma(four, x1.fma(minusTwo, x0))).intoArray(out, o + 4 * stride);
             x3.intoArray(out, o + 5 * stride);
         }
-    }
-
-    /** sums[ξ][o][c] = Σ_k d[ξ][o][k]·v[ξ][c][k] over k < span (+= with add); rows span apart. */
-    private static void sumProducts(int inC, int outC, int span, float[] d, float[] v, float[] sums, int sumsOff,
-                                    boolean add) {
-        for (int xi = 0; xi < POINTS; xi++) {
-            int dBase = xi * outC * span, vBase = xi * inC * span, sBase = sumsOff + xi * outC * inC;
-            int o0 = 0;
-            for (; o0 + 4 <= outC; o0 += 4) {
-                int c = 0;
-                for (; c + 2 <= inC; c += 2) {
-                    tile4x2(span, d, dBase + o0 * span, v, vBase + c * span, sums,
-                            sBase + o0 * inC + c, inC, add);
-                }
-                for (; c < inC; c++) {
-                    for (int o = o0; o < o0 + 4; o++) {
-                        sums[sBase + o * inC + c] = (add ? sums[sBase + o * inC + c] : 0f)
-                                + dot(span, d, dBase + o * span, v, vBase + c * span);
-                    }
-                }
-            }
-            for (; o0 < outC; o0++) {
-                for (int c = 0; c < inC; c++) {
-                    sums[sBase + o0 * inC + c] = (add ? sums[sBase + o0 * inC + c] : 0f)
-                            + dot(span, d, dBase + o0 * span, v, vBase + c * span);
-                }
-            }
-        }
-    }
-
-    /** Four rows of d against two rows of v: 8 lane-wise sums in registers, 6 loads per 8 FMAs; writes their totals. */
-    private static void tile4x2(int span, float[] d, int di, float[] v, int vi, float[] sums,
-                                int si, int sumPitch, boolean add) {
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
-        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int k = 0; k < span; k += VL) {
-            FloatVector v0 = FloatVector.fromArray(S, v, vi + k), v1 = FloatVector.fromArray(S, v, vi + span + k);
-            FloatVector g = FloatVector.fromArray(S, d, di + k);
-            a00 = g.fma(v0, a00);
-            a01 = g.fma(v1, a01);
-            g = FloatVector.fromArray(S, d, di + span + k);
-            a10 = g.fma(v0, a10);
-            a11 = g.fma(v1, a11);
-            g = FloatVector.fromArray(S, d, di + 2 * span + k);
-            a20 = g.fma(v0, a20);
-            a21 = g.fma(v1, a21);
-            g = FloatVector.fromArray(S, d, di + 3 * span + k);
-            a30 = g.fma(v0, a30);
-            a31 = g.fma(v1, a31);
-        }
-        put(sums, si, a00, add);
-        put(sums, si + 1, a01, add);
-        put(sums, si + sumPitch, a10, add);
-        put(sums, si + sumPitch + 1, a11, add);
-        put(sums, si + 2 * sumPitch, a20, add);
-        put(sums, si + 2 * sumPitch + 1, a21, add);
-        put(sums, si + 3 * sumPitch, a30, add);
-        put(sums, si + 3 * sumPitch + 1, a31, add);
-    }
-
-    /** sums[i] = (or +=, with add) the total of a's lanes. */
-    private static void put(float[] sums, int i, FloatVector a, boolean add) {
-        float total = Simd.sumLanes(a);
-        sums[i] = add ? sums[i] + total : total;
-    }
-
-    private static float dot(int length, float[] d, int di, float[] v, int vi) {
-        FloatVector a = FloatVector.zero(S);
-        for (int k = 0; k < length; k += VL) {
-            a = FloatVector.fromArray(S, d, di + k).fma(FloatVector.fromArray(S, v, vi + k), a);
-        }
-        return Simd.sumLanes(a);
     }
 
     /** Adds slots 1 … count − 1 of dU (each POINTS·outC·inC, one after another) into slot 0, in order, for the pairs o·inC + c in [from, to). */

@@ -37,7 +37,7 @@ zip -q -d "$dir/ember.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJ
   'org/jline/nativ/FreeBSD/*' 'org/jline/nativ/Mac/*' 'org/jline/nativ/Windows/*' \
   'org/jline/nativ/Linux/arm*' 'org/jline/nativ/Linux/ppc64/*' 'org/jline/nativ/Linux/x86/*' >/dev/null
 
-cp native-check/gpu-check.sh "$dir/"
+cp native-check/gpu-check.sh native-check/cpu-ab.sh "$dir/"
 git rev-parse HEAD > "$dir/COMMIT" 2>/dev/null || echo unknown > "$dir/COMMIT"
 mkdir -p "$(dirname "$out")"
 tar -C "$stage" -czf "$out" ember-gpu-check

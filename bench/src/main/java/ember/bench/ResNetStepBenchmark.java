@@ -2,10 +2,6 @@ package ember.bench;
 
 import ember.backend.Buffer;
 import ember.backend.cpu.CpuBackend;
-import ember.nn.CrossEntropyLoss;
-import ember.nn.ResNet;
-import ember.nn.Sgd;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,47 +33,22 @@ public class ResNetStepBenchmark {
     static final int BATCH = 128;
 
     private CpuBackend backend;
-    private ResNet model;
-    private Sgd sgd;
-    private CrossEntropyLoss loss;
-    private Buffer images, labels, dLogits, stats;
+    private ResNetStep step;
 
     @Setup(Level.Trial)
     public void setUp() {
         backend = CpuBackend.withBlasIfPresent(Runtime.getRuntime().availableProcessors());
-        model = new ResNet(backend, ResNet.Config.resnet20(), BATCH);
-        model.initialize(1);
-        sgd = new Sgd(backend, model.parameters(), 0.9f, 5e-4f);
-        loss = new CrossEntropyLoss(backend, 10);
-        SplittableRandom random = new SplittableRandom(1);
-        images = RandomBuffers.uniform(backend, BATCH * 3 * 32 * 32, 2, random);
-        float[] y = new float[BATCH];
-        for (int i = 0; i < BATCH; i++) {
-            y[i] = random.nextInt(10);
-        }
-        labels = backend.allocate(BATCH);
-        backend.write(labels, y);
-        dLogits = backend.allocate(BATCH * 10);
-        stats = backend.allocate(2);
+        step = new ResNetStep(backend, BATCH);
     }
 
     @Benchmark
     public Buffer trainingStep() {
-        Buffer logits = model.forward(images, BATCH, true);
-        loss.forwardBackward(logits, labels, dLogits, stats, BATCH);
-        model.parameters().zeroGrads();
-        model.backward(images, dLogits, BATCH);
-        sgd.step(0.01f);
-        return stats;
+        return step.run();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        for (Buffer b : new Buffer[] {images, labels, dLogits, stats}) {
-            b.close();
-        }
-        sgd.close();
-        model.close();
+        step.close();
         backend.close();
     }
 }

@@ -1,0 +1,93 @@
+package ember.bench;
+
+import ember.backend.Backend;
+import ember.backend.ChannelShape;
+import ember.backend.ConvShape;
+import ember.backend.cpu.CpuBackend;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Where a ResNet20 training step's time goes, op by op: the step of
+ * {@link ResNetStepBenchmark} ({@link ResNetStep}), with the CPU backend behind a proxy that times every call by
+ * op name and shape. The CPU backend returns when an op is done, so each call's wall time is
+ * that op's. Not a JMH benchmark: a map for choosing what to speed up, whose numbers are ranked
+ * by the step benchmark's pairs.
+ *
+ * <pre>java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+ *     -cp bench/target/benchmarks.jar ember.bench.OpProfile [steps [batch [threads]]]</pre>
+ */
+public final class OpProfile {
+    private OpProfile() {}
+
+    /** Total nanoseconds and calls of one op at one shape. */
+    private static final class Total {
+        long nanos;
+        long calls;
+    }
+
+    public static void main(String[] args) {
+        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 40;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : ResNetStepBenchmark.BATCH;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
+        Map<String, Total> totals = new HashMap<>();
+        boolean[] recording = {false};
+        try (CpuBackend cpu = CpuBackend.withBlasIfPresent(threads)) {
+            Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                    new Class<?>[] {Backend.class}, (proxy, method, arguments) -> {
+                        long start = System.nanoTime();
+                        Object result;
+                        try {
+                            result = method.invoke(cpu, arguments);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                        if (recording[0]) {
+                            Total total = totals.computeIfAbsent(key(method.getName(), arguments), k -> new Total());
+                            total.nanos += System.nanoTime() - start;
+                            total.calls++;
+                        }
+                        return result;
+                    });
+            System.out.println("backend: " + cpu.description() + "; " + steps + " steps of " + batch
+                    + " images after as many to warm up");
+            try (ResNetStep step = new ResNetStep(timed, batch)) {
+                for (int s = 0; s < steps; s++) {
+                    step.run();
+                }
+                recording[0] = true;
+                long start = System.nanoTime();
+                for (int s = 0; s < steps; s++) {
+                    step.run();
+                }
+                report(totals, (System.nanoTime() - start) / 1e6 / steps, steps);
+            }
+        }
+    }
+
+    private static void report(Map<String, Total> totals, double stepMs, int steps) {
+        System.out.printf("step: %.1f ms%n", stepMs);
+        totals.entrySet().stream()
+                .sorted(Comparator.comparingLong((Map.Entry<String, Total> e) -> e.getValue().nanos).reversed())
+                .forEach(e -> System.out.printf("%8.2f ms %5.1f %%  %3d per step  %s%n",
+                        e.getValue().nanos / 1e6 / steps, 100 * e.getValue().nanos / 1e6 / steps / stepMs,
+                        e.getValue().calls / steps, e.getKey()));
+    }
+
+    /** The op's name and the shape it ran at, e.g. "conv2dBackward 16>16 @32x32 k3 s1". */
+    private static String key(String op, Object[] arguments) {
+        StringBuilder key = new StringBuilder(op);
+        for (Object argument : arguments == null ? new Object[0] : arguments) {
+            if (argument instanceof ConvShape s) {
+                key.append(String.format(" %d>%d @%dx%d k%d s%d", s.inChannels(), s.outChannels(), s.height(),
+                        s.width(), s.kernel(), s.stride()));
+            } else if (argument instanceof ChannelShape s) {
+                key.append(String.format(" %d ch x %d px", s.channels(), s.pixels()));
+            }
+        }
+        return key.toString();
+    }
+}

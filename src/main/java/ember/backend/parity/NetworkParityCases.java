@@ -51,6 +51,9 @@ final class NetworkParityCases {
         // More Winograd groups (9, of 2 images at 32×32) than the CPU backend's weight-gradient
         // chunks (8): a chunk that sums two groups.
         new ConvShape(18, 2, 32, 32, 3, 3, 1, 1),
+        // At 32×32 a full group of 2 images, then a part group of 1 (the weight gradient's GEMMs
+        // then run over an empty image slot).
+        new ConvShape(3, 3, 32, 32, 2, 3, 1, 1),
         // Stride 2 between planes stored in different pixel orders (by phase where the sides
         // are multiples of 4, else by row): 12×12 → 6×6, 7×7 → 4×4, and by phase on both sides.
         new ConvShape(2, 3, 12, 12, 4, 3, 2, 1),

@@ -23,10 +23,11 @@ final class WinogradFilterGradient {
 
     /**
      * Writes this group of images' dU to sums[ξ][o][c] (from sumsOff), or adds it there when
-     * add is set: per point ξ one GEMM, D[ξ] (outC × tiles) times V[ξ]ᵀ, through gemm. planes must have been cleared by
-     * {@link Winograd3x3#clearPlanes} for this shape. dy's planes are what backward-data
-     * transforms too: with dyTransformed (of {@link Winograd3x3#transformedSize} for outC) this
-     * also leaves Bᵀ·dy·B there for it, so that dy is read once for both.
+     * add is set: per point ξ one GEMM through gemm, D[ξ] (outC × tiles) times V[ξ]ᵀ. planes
+     * must have been cleared by {@link Winograd3x3#clearPlanes} for this shape. dy's planes are
+     * what backward-data transforms too: with dyTransformed (of {@link
+     * Winograd3x3#transformedSize} for outC) this also leaves Bᵀ·dy·B there for it, so that dy
+     * is read once for both.
      */
     static void accumulate(int inC, int outC, int height, int width, float[] x, int xOff, float[] dy, int dyOff,
                            int images, float[] planes, float[] pass, float[] inputs, float[] gradients,

@@ -28,7 +28,7 @@ class SimdTest {
             for (int i = 0; i < lanes.length; i++) {
                 lanes[i] = (float) ((random.nextDouble() - 0.5) * Math.pow(10, random.nextInt(-3, 4)));
             }
-            float expected = tree(lanes, 0, lanes.length);
+            float expected = tree(lanes);
             float actual = Simd.sumLanes(FloatVector.fromArray(Simd.FLOATS, lanes, 0));
             if (Float.floatToIntBits(expected) != Float.floatToIntBits(actual)) {
                 assertEquals(expected, actual, 0f, "round " + round + ": " + java.util.Arrays.toString(lanes));
@@ -37,9 +37,9 @@ class SimdTest {
     }
 
     /** Lane i plus lane i + n/2 first, then the same on the first half: lane 0 ends with the total. */
-    private static float tree(float[] lanes, int from, int n) {
-        float[] level = java.util.Arrays.copyOfRange(lanes, from, from + n);
-        for (int half = n / 2; half >= 1; half /= 2) {
+    private static float tree(float[] lanes) {
+        float[] level = lanes.clone();
+        for (int half = level.length / 2; half >= 1; half /= 2) {
             for (int i = 0; i < half; i++) {
                 level[i] = level[i] + level[i + half];
             }

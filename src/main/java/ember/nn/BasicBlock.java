@@ -133,15 +133,15 @@ public final class BasicBlock implements AutoCloseable {
         Buffer h = rows(hidden, outSize, batch);
         conv2.backward(h, dc2, dh, batch);
         bn1.backwardRelu(rows(conv1Out, outSize, batch), h, dh, dc1, batch);
-        conv1.backward(x, dc1, dx, batch);
+        // dx = the main path's input gradient + the shortcut's, added as conv1 writes dx.
+        Buffer dShortcut = dOut;
         if (shortcutConv != null) {
-            Buffer dsc = rows(dShortcutConvOut, outSize, batch), dxs = rows(dShortcutInput, inSize, batch);
+            Buffer dsc = rows(dShortcutConvOut, outSize, batch);
+            dShortcut = rows(dShortcutInput, inSize, batch);
             shortcutBn.backward(rows(shortcutConvOut, outSize, batch), dOut, dsc, batch);
-            shortcutConv.backward(x, dsc, dxs, batch);
-            backend.add(dx, dxs, dx);
-        } else {
-            backend.add(dx, dOut, dx);
+            shortcutConv.backward(x, dsc, dShortcut, batch);
         }
+        conv1.backward(x, dc1, dShortcut, dx, batch);
         return dx;
     }
 

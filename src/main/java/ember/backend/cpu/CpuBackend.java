@@ -317,13 +317,21 @@ public final class CpuBackend implements Backend {
             winograd(s.outChannels(), s.inChannels(), s, cdy, cw, true, cdx);
             return;
         }
+        unfoldedBackwardData(s, cdy, cw, null, cdx);
+    }
+
+    /** Backward-data one image at a time, through the patch matrix; then dx += dxPlus, image by image while in cache. */
+    private void unfoldedBackwardData(ConvShape s, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus, CpuBuffer dx) {
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
         parallel.eachTask(s.batch(), (worker, n) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, cw.data, cw.offset(),
-                    cdy.data, cdy.offset() + n * s.outChannels() * cols, 0f, col, 0);
-            Im2col.fold(s, sources, col, cdx.data, cdx.offset() + n * inImage);
+            gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, w.data, w.offset(),
+                    dy.data, dy.offset() + n * s.outChannels() * cols, 0f, col, 0);
+            Im2col.fold(s, sources, col, dx.data, dx.offset() + n * inImage);
+            if (dxPlus != null) {
+                VectorMath.add(dx.data, dx.offset() + n * inImage, dxPlus.data, dxPlus.offset() + n * inImage, inImage);
+            }
         });
     }
 
@@ -390,14 +398,21 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackward(ConvShape s, Buffer x, Buffer dy, Buffer w, Buffer dx, Buffer dw) {
-        if (!useWinograd(s)) {
-            Backend.super.conv2dBackward(s, x, dy, w, dx, dw);
-            return;
-        }
+    public void conv2dBackward(ConvShape s, Buffer x, Buffer dy, Buffer w, Buffer dxPlus, Buffer dx, Buffer dw) {
         Checks.conv(s, dx, w, dy);
         Checks.conv(s, x, dw, dy);
-        winogradBackward(s, CpuBuffer.of(x), CpuBuffer.of(dy), CpuBuffer.of(w), CpuBuffer.of(dx), CpuBuffer.of(dw));
+        CpuBuffer plus = null;
+        if (dxPlus != null) {
+            Checks.sameLength("conv2dBackward", dx, dxPlus);
+            plus = CpuBuffer.of(dxPlus);
+        }
+        if (!useWinograd(s)) {
+            unfoldedBackwardData(s, CpuBuffer.of(dy), CpuBuffer.of(w), plus, CpuBuffer.of(dx));
+            conv2dBackwardFilter(s, x, dy, dw);
+            return;
+        }
+        winogradBackward(s, CpuBuffer.of(x), CpuBuffer.of(dy), CpuBuffer.of(w), plus, CpuBuffer.of(dx),
+                CpuBuffer.of(dw));
     }
 
     @Override
@@ -405,7 +420,7 @@ public final class CpuBackend implements Backend {
         Checks.conv(s, x, dw, dy);
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
         if (useWinograd(s)) {
-            winogradBackward(s, cx, cdy, null, null, cdw);
+            winogradBackward(s, cx, cdy, null, null, null, cdw);
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
@@ -451,7 +466,8 @@ public final class CpuBackend implements Backend {
      * and the slots are added in chunk order at the end (so the result does not depend on the
      * schedule) and transformed into dw.
      */
-    private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dx, CpuBuffer dw) {
+    private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus, CpuBuffer dx,
+                                  CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
         int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = weightGradientChunks(groups);
@@ -477,7 +493,8 @@ public final class CpuBackend implements Backend {
                             Winograd3x3.transformedSize(inC, h, wd));
                     float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
                     Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
-                            dx.data, dx.offset() + n * inImage);
+                            dx.data, dx.offset() + n * inImage, dxPlus == null ? null : dxPlus.data,
+                            dxPlus == null ? 0 : dxPlus.offset() + n * inImage);
                 }
             }
         });

@@ -188,18 +188,23 @@ final class Winograd3x3 {
                          float[] planes, float[] transformed, float[] products, float[] blocks, float[] pass,
                          float[] y, int yOff) {
         transformGroup(inC, height, width, x, xOff, images, planes, pass, transformed);
-        mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff);
+        mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff, null, 0);
     }
 
-    /** The second half of {@link #convolve}: the group's transformed inputs mixed into outC channels, written to y. */
+    /**
+     * The second half of {@link #convolve}: the group's transformed inputs mixed into outC
+     * channels, written to y; with plus (else null), y = that + plus, for plus laid out as y.
+     */
     static void mixAndWrite(int inC, int outC, int height, int width, int images, float[] packed, float[] transformed,
-                            float[] products, float[] blocks, float[] pass, float[] y, int yOff) {
+                            float[] products, float[] blocks, float[] pass, float[] y, int yOff, float[] plus,
+                            int plusOff) {
         int span = span(height, width), plane = height * width;
         multiply(inC, outC, span, packed, transformed, products);
         for (int o = 0; o < outC; o++) {
             transformOutput(products, o * span, outC * span, span, pass, blocks);
             for (int g = 0; g < images; g++) {
-                interleave(blocks, g, height, width, y, yOff + (g * outC + o) * plane);
+                int at = (g * outC + o) * plane;
+                interleave(blocks, g, height, width, y, yOff + at, plus, plusOff + at);
             }
         }
     }
@@ -248,16 +253,23 @@ final class Winograd3x3 {
 
     /**
      * Image g of a group: phase (r, s) of y, row i, is the row of block (r, c mod 4) at tile
-     * i·P + c/4, where c is the wide image's column of the phase's first pixel.
+     * i·P + c/4, where c is the wide image's column of the phase's first pixel. With plus
+     * (else null), each row is added to plus's as it goes to y.
      */
-    private static void interleave(float[] blocks, int g, int height, int width, float[] y, int yOff) {
+    private static void interleave(float[] blocks, int g, int height, int width, float[] y, int yOff, float[] plus,
+                                   int plusOff) {
         int p = pitch(height, width), span = span(height, width), rows = height / OUT, columns = width / OUT;
         for (int r = 0; r < OUT; r++) {
             for (int s = 0; s < OUT; s++) {
-                int column = g * stride(width) + s;
-                int image = yOff + (OUT * r + s) * rows * columns, block = (OUT * r + (column & 3)) * span + (column >> 2);
+                int column = g * stride(width) + s, phase = (OUT * r + s) * rows * columns;
+                int block = (OUT * r + (column & 3)) * span + (column >> 2);
                 for (int i = 0; i < rows; i++) {
-                    copyRow(blocks, block + i * p, y, image + i * columns, columns);
+                    if (plus == null) {
+                        copyRow(blocks, block + i * p, y, yOff + phase + i * columns, columns);
+                    } else {
+                        addRow(blocks, block + i * p, plus, plusOff + phase + i * columns, y,
+                                yOff + phase + i * columns, columns);
+                    }
                 }
             }
         }
@@ -277,6 +289,21 @@ final class Winograd3x3 {
             FloatVector.fromArray(QUARTER, src, from).intoArray(dst, to);
         } else {
             System.arraycopy(src, from, dst, to, n);
+        }
+    }
+
+    /** dst[to + j] = src[from + j] + plus[at + j] for j < n, rows moved as in {@link #copyRow}. */
+    private static void addRow(float[] src, int from, float[] plus, int at, float[] dst, int to, int n) {
+        if (n == VL) {
+            load(src, from).add(load(plus, at)).intoArray(dst, to);
+        } else if (n == HL) {
+            FloatVector.fromArray(HALF, src, from).add(FloatVector.fromArray(HALF, plus, at)).intoArray(dst, to);
+        } else if (n == QL) {
+            FloatVector.fromArray(QUARTER, src, from).add(FloatVector.fromArray(QUARTER, plus, at)).intoArray(dst, to);
+        } else {
+            for (int j = 0; j < n; j++) {
+                dst[to + j] = src[from + j] + plus[at + j];
+            }
         }
     }
 

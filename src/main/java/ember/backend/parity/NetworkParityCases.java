@@ -131,20 +131,26 @@ final class NetworkParityCases {
                 return read(b, dwb);
             }
         }));
-        addConvolutionBackward(cases, c, shape, x, w, dy, dw);
+        addConvolutionBackward(cases, random, c, shape, x, w, dy, dw);
     }
 
-    /** Backward-data and the weight gradient in one call, as the layers run them. */
-    private static void addConvolutionBackward(List<ParityCase> cases, ConvShape c, String shape, float[] x, float[] w,
-                                               float[] dy, float[] dw) {
+    /** Backward-data and the weight gradient in one call, as the layers run them: alone, and adding a shortcut's gradient. */
+    private static void addConvolutionBackward(List<ParityCase> cases, SplittableRandom random, ConvShape c,
+                                               String shape, float[] x, float[] w, float[] dy, float[] dw) {
         int height = c.height(), width = c.width(), outH = c.outHeight(), outW = c.outWidth();
-        cases.add(new ParityCase("conv2dBackward", shape + " (dw accumulates)", Tolerances.CONVOLUTION, b -> {
-            try (Buffer xb = uploadActivations(b, x, height, width); Buffer dyb = uploadActivations(b, dy, outH, outW);
-                 Buffer wb = upload(b, w); Buffer dx = b.allocate(c.inputSize()); Buffer dwb = upload(b, dw)) {
-                b.conv2dBackward(c, xb, dyb, wb, dx, dwb);
-                return concat(readActivations(b, dx, height, width), read(b, dwb));
-            }
-        }));
+        float[] dxPlus = uniform(random, c.inputSize());
+        for (boolean plus : new boolean[] {false, true}) {
+            String what = shape + (plus ? " (dx + a shortcut's gradient, dw accumulates)" : " (dw accumulates)");
+            cases.add(new ParityCase("conv2dBackward", what, Tolerances.CONVOLUTION, b -> {
+                try (Buffer xb = uploadActivations(b, x, height, width);
+                     Buffer dyb = uploadActivations(b, dy, outH, outW); Buffer wb = upload(b, w);
+                     Buffer plusb = uploadActivations(b, dxPlus, height, width); Buffer dx = b.allocate(c.inputSize());
+                     Buffer dwb = upload(b, dw)) {
+                    b.conv2dBackward(c, xb, dyb, wb, plus ? plusb : null, dx, dwb);
+                    return concat(readActivations(b, dx, height, width), read(b, dwb));
+                }
+            }));
+        }
     }
 
     /** Values around 100 with spread 1 per channel: a variance from Σx² − (Σx)²/m would lose most of its digits. */

@@ -100,8 +100,9 @@ public interface Backend extends AutoCloseable {
     /**
      * {@link #conv2dBackwardData} and {@link #conv2dBackwardFilter} in one call (dx is
      * overwritten, dw accumulates): both read dy, and a backend may read it once for both.
-     * With dxPlus (else null), dx = backward-data + dxPlus: a residual block's input gradient,
-     * whose shortcut part a backend can add as it writes dx instead of in a pass of its own.
+     * With dxPlus (else null; never dx itself), dx = backward-data + dxPlus: a residual block's
+     * input gradient, whose shortcut part a backend can add as it writes dx instead of in a pass
+     * of its own.
      */
     default void conv2dBackward(ConvShape shape, Buffer x, Buffer dy, Buffer w, Buffer dxPlus, Buffer dx, Buffer dw) {
         conv2dBackwardData(shape, dy, w, dx);

@@ -280,11 +280,8 @@ public final class CpuBackend implements Backend {
         Checks.sameLength("add", a, y);
         float[] ad = CpuBuffer.of(a).data, bd = CpuBuffer.of(b).data, yd = CpuBuffer.of(y).data;
         int ao = CpuBuffer.of(a).offset(), bo = CpuBuffer.of(b).offset(), yo = CpuBuffer.of(y).offset();
-        parallel.range(a.length(), ELEMENTWISE_GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                yd[yo + i] = ad[ao + i] + bd[bo + i];
-            }
-        });
+        parallel.range(a.length(), ELEMENTWISE_GRAIN, (from, to) ->
+                VectorMath.add(ad, ao + from, bd, bo + from, yd, yo + from, to - from));
     }
 
     // Convolutions: the images are split across the workers. 3×3 stride-1 ones (all but three
@@ -330,7 +327,8 @@ public final class CpuBackend implements Backend {
                     dy.data, dy.offset() + n * s.outChannels() * cols, 0f, col, 0);
             Im2col.fold(s, sources, col, dx.data, dx.offset() + n * inImage);
             if (dxPlus != null) {
-                VectorMath.add(dx.data, dx.offset() + n * inImage, dxPlus.data, dxPlus.offset() + n * inImage, inImage);
+                int at = dx.offset() + n * inImage;
+                VectorMath.add(dx.data, at, dxPlus.data, dxPlus.offset() + n * inImage, dx.data, at, inImage);
             }
         });
     }

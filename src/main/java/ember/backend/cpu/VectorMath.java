@@ -169,10 +169,10 @@ final class VectorMath {
         }
     }
 
-    /** y += b elementwise (a loop C2 vectorises by itself). */
-    static void add(float[] y, int yOff, float[] b, int bOff, int len) {
+    /** y = a + b elementwise (y may be a or b; a loop C2 vectorises by itself). */
+    static void add(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int len) {
         for (int i = 0; i < len; i++) {
-            y[yOff + i] += b[bOff + i];
+            y[yOff + i] = a[aOff + i] + b[bOff + i];
         }
     }
 

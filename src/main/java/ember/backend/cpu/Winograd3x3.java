@@ -14,17 +14,18 @@ import jdk.incubator.vector.VectorSpecies;
  * that cuts the largest error of a 64-channel convolution about 3× (numpy, against float64).
  *
  * <p>Layout that keeps every step a flat vector loop: the images of a group sit side by side
- * in one wide zero-bordered image, each width + 2 columns apart (the two zero columns between
- * neighbours are the right padding of one and the left padding of the next). That image is
+ * in one wide zero-bordered image, each width + 1 columns apart (the one zero column between
+ * neighbours is the right padding of one and the left padding of the next). That image is
  * split into its 16 phase planes (row mod 4, column mod 4), each with pitch P tiles, so value
  * (a, b) of the patch of tile f = i·P + j is at f + (a/4)·P + b/4 of plane (a mod 4, b mod 4).
  * Tiles straddle images; outputs that fall on the zero columns are computed and dropped: one
- * tile column in 5 at 8×8, 9 at 16×16 and 17 at 32×32 (with images width + 4 apart, each
- * starting on a tile, it was one in 3, 5 and 9). Images arrive, and outputs leave, stored by
- * phase as well ({@link PhasePlanes}), so moving them in and out copies whole rows of a phase.
- * Transforms run in two passes (down the patch's columns, then along its rows) through a small
- * scratch that stays in L1. Backward-data is the same convolution of dy with the weights
- * transposed and flipped.
+ * column in 9 at 8×8, 17 at 16×16 and 33 at 32×32 (with two zero columns between images it was
+ * one in 5, 9 and 17, and the 64-channel weight gradient took 9.0–10.2 ms instead of 7.1–7.5;
+ * with images width + 4 apart, each starting on a tile, one in 3, 5 and 9). Images arrive,
+ * and outputs leave, stored by phase as well ({@link PhasePlanes}), so moving them in and out
+ * copies whole rows of a phase. Transforms run in two passes (down the patch's columns, then
+ * along its rows) through a small scratch that stays in L1. Backward-data is the same
+ * convolution of dy with the weights transposed and flipped.
  */
 final class Winograd3x3 {
     private Winograd3x3() {}
@@ -60,13 +61,13 @@ final class Winograd3x3 {
      * Tiles that a group of images should have in all, so that small images still give the
      * channel-mixing kernel long rows (whole 2×6 tiles) to reuse its weights over. In the whole
      * step 192 measured faster than 144, and 144 than 64, 96 or 384 (docs/exp2.md). At 8×8
-     * {@link #MAX_GROUP_IMAGES} caps a group at 80 tiles (its transform at 64 channels: 0.74 MB).
+     * {@link #MAX_GROUP_IMAGES} caps a group at 72 tiles (its transform at 64 channels: 0.66 MB).
      */
     private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 192);
 
-    /** Columns from one image of a group to the next: its own and the two zero columns after it. */
+    /** Columns from one image of a group to the next: its own and the zero column after it. */
     private static int stride(int width) {
-        return width + 2;
+        return width + 1;
     }
 
     /**
@@ -223,7 +224,7 @@ final class Winograd3x3 {
 
     /**
      * Plane (r, s) holds the group image's rows ≡ r and columns ≡ s (mod 4), the border at
-     * row and column 0: pixel (y, x) of image g is at row y + 1, column g·(width + 2) + x + 1.
+     * row and column 0: pixel (y, x) of image g is at row y + 1, column g·(width + 1) + x + 1.
      * x holds the image's phases ({@link PhasePlanes}), so each phase moves as rows of width/4
      * values: phase (r, s) lands in plane ((r + 1) mod 4, c mod 4) from column c/4 on, where c
      * is the column of its first pixel, and one row further on where r is 3.

@@ -102,12 +102,17 @@ public interface Backend extends AutoCloseable {
      * overwritten, dw accumulates): both read dy, and a backend may read it once for both.
      * With dxPlus (else null; never dx itself), dx = backward-data + dxPlus: a residual block's
      * input gradient, whose shortcut part a backend can add as it writes dx instead of in a pass
-     * of its own.
+     * of its own. With throughRelu, x is a ReLU's output and dx is taken back through that ReLU
+     * as well: zero where x ≤ 0 ({@link #reluBackward}(x, dx, dx)), again as dx is written.
      */
-    default void conv2dBackward(ConvShape shape, Buffer x, Buffer dy, Buffer w, Buffer dxPlus, Buffer dx, Buffer dw) {
+    default void conv2dBackward(ConvShape shape, Buffer x, Buffer dy, Buffer w, Buffer dxPlus, boolean throughRelu,
+                                Buffer dx, Buffer dw) {
         conv2dBackwardData(shape, dy, w, dx);
         if (dxPlus != null) {
             add(dx, dxPlus, dx);
+        }
+        if (throughRelu) {
+            reluBackward(x, dx, dx);
         }
         conv2dBackwardFilter(shape, x, dy, dw);
     }

@@ -121,12 +121,16 @@ public final class BasicBlock implements AutoCloseable {
     }
 
     /**
-     * Back-propagates dOut (overwritten: it is turned into the gradient before the final relu)
-     * through the last training forward on x; returns a view of the gradient for x.
+     * Back-propagates dOut through the last training forward on x; returns a view of the
+     * gradient for x. dOut is the gradient of the block's output, or with outputReluDone already
+     * that of the sum before its final ReLU; else it is overwritten with that. With
+     * throughInputRelu, x is a ReLU's output and the gradient returned is taken back through
+     * that ReLU too, as conv1 writes it (the block before then skips its own final ReLU's pass).
      */
-    public Buffer backward(Buffer x, Buffer dOut, int batch) {
-        Buffer out = rows(output, outSize, batch);
-        backend.reluBackward(out, dOut, dOut);
+    public Buffer backward(Buffer x, Buffer dOut, int batch, boolean outputReluDone, boolean throughInputRelu) {
+        if (!outputReluDone) {
+            backend.reluBackward(rows(output, outSize, batch), dOut, dOut);
+        }
         Buffer dc2 = rows(dConv2Out, outSize, batch), dh = rows(dHidden, outSize, batch);
         Buffer dc1 = rows(dConv1Out, outSize, batch), dx = rows(dInput, inSize, batch);
         bn2.backward(rows(conv2Out, outSize, batch), dOut, dc2, batch);
@@ -141,7 +145,7 @@ public final class BasicBlock implements AutoCloseable {
             shortcutBn.backward(rows(shortcutConvOut, outSize, batch), dOut, dsc, batch);
             shortcutConv.backward(x, dsc, dShortcut, batch);
         }
-        conv1.backward(x, dc1, dShortcut, dx, batch);
+        conv1.backward(x, dc1, dShortcut, throughInputRelu, dx, batch);
         return dx;
     }
 

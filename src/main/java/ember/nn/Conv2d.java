@@ -53,14 +53,18 @@ public final class Conv2d {
 
     /** Adds into the weight gradient; overwrites dx unless it is null (the network's input needs none). */
     public void backward(Buffer x, Buffer dy, Buffer dx, int batch) {
-        backward(x, dy, null, dx, batch);
+        backward(x, dy, null, false, dx, batch);
     }
 
-    /** As {@link #backward(Buffer, Buffer, Buffer, int)}, with dx = the input gradient + dxPlus (when not null). */
-    public void backward(Buffer x, Buffer dy, Buffer dxPlus, Buffer dx, int batch) {
+    /**
+     * As {@link #backward(Buffer, Buffer, Buffer, int)}, with dx = the input gradient + dxPlus
+     * (when not null), and with throughRelu taken back through the ReLU whose output x is
+     * ({@link ember.backend.Backend#conv2dBackward}).
+     */
+    public void backward(Buffer x, Buffer dy, Buffer dxPlus, boolean throughRelu, Buffer dx, int batch) {
         ConvShape s = shape.withBatch(batch);
         if (dx != null) {
-            backend.conv2dBackward(s, x, dy, weight.value(), dxPlus, dx, weight.grad());
+            backend.conv2dBackward(s, x, dy, weight.value(), dxPlus, throughRelu, dx, weight.grad());
         } else {
             backend.conv2dBackwardFilter(s, x, dy, weight.grad());
         }

@@ -167,8 +167,12 @@ public final class ResNet implements AutoCloseable {
         linear.backward(p, logits.slice(0, batch * config.classes()), dLogits, dp, batch);
         Buffer dh = dLastBlockOut.slice(0, batch * lastChannels * lastPixels);
         backend.globalAvgPoolBackward(new ChannelShape(batch, lastChannels, lastPixels), dp, dh);
-        for (int i = blocks.size() - 1; i >= 0; i--) {
-            dh = blocks.get(i).backward(blockInputs[i], dh, batch);
+        // Each block but the first takes its input gradient back through the ReLU that ended the
+        // block before (as conv1 writes it), which then skips that ReLU's pass; the first block's
+        // goes to the stem's batch norm + ReLU backward, which has the mask built in.
+        int last = blocks.size() - 1;
+        for (int i = last; i >= 0; i--) {
+            dh = blocks.get(i).backward(blockInputs[i], dh, batch, i < last, i > 0);
         }
         int stemSize = stemConvOut.length() / maxBatch;
         Buffer a0 = stemOut.slice(0, batch * stemSize), dc0 = dStemConvOut.slice(0, batch * stemSize);

@@ -314,11 +314,15 @@ public final class CpuBackend implements Backend {
             winograd(s.outChannels(), s.inChannels(), s, cdy, cw, true, cdx);
             return;
         }
-        unfoldedBackwardData(s, cdy, cw, null, cdx);
+        unfoldedBackwardData(s, cdy, cw, null, null, cdx);
     }
 
-    /** Backward-data one image at a time, through the patch matrix; then dx += dxPlus, image by image while in cache. */
-    private void unfoldedBackwardData(ConvShape s, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus, CpuBuffer dx) {
+    /**
+     * Backward-data one image at a time, through the patch matrix; then dx += dxPlus, and with
+     * reluOutput (else null) dx zeroed where it is ≤ 0, image by image while in cache.
+     */
+    private void unfoldedBackwardData(ConvShape s, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus, CpuBuffer reluOutput,
+                                      CpuBuffer dx) {
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
         parallel.eachTask(s.batch(), (worker, n) -> {
@@ -326,9 +330,13 @@ public final class CpuBackend implements Backend {
             gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, w.data, w.offset(),
                     dy.data, dy.offset() + n * s.outChannels() * cols, 0f, col, 0);
             Im2col.fold(s, sources, col, dx.data, dx.offset() + n * inImage);
+            int at = dx.offset() + n * inImage;
             if (dxPlus != null) {
-                int at = dx.offset() + n * inImage;
                 VectorMath.add(dx.data, at, dxPlus.data, dxPlus.offset() + n * inImage, dx.data, at, inImage);
+            }
+            if (reluOutput != null) {
+                VectorMath.reluBackward(reluOutput.data, reluOutput.offset() + n * inImage, dx.data, at, dx.data, at,
+                        inImage);
             }
         });
     }
@@ -396,7 +404,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void conv2dBackward(ConvShape s, Buffer x, Buffer dy, Buffer w, Buffer dxPlus, Buffer dx, Buffer dw) {
+    public void conv2dBackward(ConvShape s, Buffer x, Buffer dy, Buffer w, Buffer dxPlus, boolean throughRelu,
+                               Buffer dx, Buffer dw) {
         Checks.conv(s, dx, w, dy);
         Checks.conv(s, x, dw, dy);
         CpuBuffer plus = null;
@@ -404,12 +413,13 @@ public final class CpuBackend implements Backend {
             Checks.sameLength("conv2dBackward", dx, dxPlus);
             plus = CpuBuffer.of(dxPlus);
         }
+        CpuBuffer reluOutput = throughRelu ? CpuBuffer.of(x) : null;
         if (!useWinograd(s)) {
-            unfoldedBackwardData(s, CpuBuffer.of(dy), CpuBuffer.of(w), plus, CpuBuffer.of(dx));
+            unfoldedBackwardData(s, CpuBuffer.of(dy), CpuBuffer.of(w), plus, reluOutput, CpuBuffer.of(dx));
             conv2dBackwardFilter(s, x, dy, dw);
             return;
         }
-        winogradBackward(s, CpuBuffer.of(x), CpuBuffer.of(dy), CpuBuffer.of(w), plus, CpuBuffer.of(dx),
+        winogradBackward(s, CpuBuffer.of(x), CpuBuffer.of(dy), CpuBuffer.of(w), plus, throughRelu, CpuBuffer.of(dx),
                 CpuBuffer.of(dw));
     }
 
@@ -418,7 +428,7 @@ public final class CpuBackend implements Backend {
         Checks.conv(s, x, dw, dy);
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
         if (useWinograd(s)) {
-            winogradBackward(s, cx, cdy, null, null, null, cdw);
+            winogradBackward(s, cx, cdy, null, null, false, null, cdw);
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
@@ -464,8 +474,8 @@ public final class CpuBackend implements Backend {
      * and the slots are added in chunk order at the end (so the result does not depend on the
      * schedule) and transformed into dw.
      */
-    private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus, CpuBuffer dx,
-                                  CpuBuffer dw) {
+    private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus,
+                                  boolean throughRelu, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
         int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = weightGradientChunks(groups);
@@ -492,7 +502,8 @@ public final class CpuBackend implements Backend {
                     float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
                     Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
                             dx.data, dx.offset() + n * inImage, dxPlus == null ? null : dxPlus.data,
-                            dxPlus == null ? 0 : dxPlus.offset() + n * inImage);
+                            dxPlus == null ? 0 : dxPlus.offset() + n * inImage, throughRelu ? x.data : null,
+                            x.offset() + n * inImage);
                 }
             }
         });

@@ -189,16 +189,18 @@ final class Winograd3x3 {
                          float[] planes, float[] transformed, float[] products, float[] blocks, float[] pass,
                          float[] y, int yOff) {
         transformGroup(inC, height, width, x, xOff, images, planes, pass, transformed);
-        mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff, null, 0);
+        mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff, null, 0,
+                null, 0);
     }
 
     /**
      * The second half of {@link #convolve}: the group's transformed inputs mixed into outC
-     * channels, written to y; with plus (else null), y = that + plus, for plus laid out as y.
+     * channels, written to y; with plus (else null), y = that + plus, and with reluOutput (else
+     * null) y zeroed where reluOutput ≤ 0 (a ReLU's backward), both laid out as y.
      */
     static void mixAndWrite(int inC, int outC, int height, int width, int images, float[] packed, float[] transformed,
                             float[] products, float[] blocks, float[] pass, float[] y, int yOff, float[] plus,
-                            int plusOff) {
+                            int plusOff, float[] reluOutput, int reluOff) {
         int span = span(height, width), plane = height * width;
         multiply(inC, outC, span, packed, transformed, products);
         for (int o = 0; o < outC; o++) {
@@ -206,6 +208,10 @@ final class Winograd3x3 {
             for (int g = 0; g < images; g++) {
                 int at = (g * outC + o) * plane;
                 interleave(blocks, g, height, width, y, yOff + at, plus, plusOff + at);
+                if (reluOutput != null) {
+                    // The image's plane of this channel is still in L1.
+                    VectorMath.reluBackward(reluOutput, reluOff + at, y, yOff + at, y, yOff + at, plane);
+                }
             }
         }
     }

@@ -134,22 +134,28 @@ final class NetworkParityCases {
         addConvolutionBackward(cases, random, c, shape, x, w, dy, dw);
     }
 
-    /** Backward-data and the weight gradient in one call, as the layers run them: alone, and adding a shortcut's gradient. */
+    /**
+     * Backward-data and the weight gradient in one call, as the layers run them: alone, adding a
+     * shortcut's gradient, and each also taken back through the ReLU whose output x is.
+     */
     private static void addConvolutionBackward(List<ParityCase> cases, SplittableRandom random, ConvShape c,
                                                String shape, float[] x, float[] w, float[] dy, float[] dw) {
         int height = c.height(), width = c.width(), outH = c.outHeight(), outW = c.outWidth();
         float[] dxPlus = uniform(random, c.inputSize());
         for (boolean plus : new boolean[] {false, true}) {
-            String what = shape + (plus ? " (dx + a shortcut's gradient, dw accumulates)" : " (dw accumulates)");
-            cases.add(new ParityCase("conv2dBackward", what, Tolerances.CONVOLUTION, b -> {
-                try (Buffer xb = uploadActivations(b, x, height, width);
-                     Buffer dyb = uploadActivations(b, dy, outH, outW); Buffer wb = upload(b, w);
-                     Buffer plusb = uploadActivations(b, dxPlus, height, width); Buffer dx = b.allocate(c.inputSize());
-                     Buffer dwb = upload(b, dw)) {
-                    b.conv2dBackward(c, xb, dyb, wb, plus ? plusb : null, dx, dwb);
-                    return concat(readActivations(b, dx, height, width), read(b, dwb));
-                }
-            }));
+            for (boolean relu : new boolean[] {false, true}) {
+                String what = shape + (plus ? " (dx + a shortcut's gradient" : " (dx") + (relu ? ", through x's ReLU" : "")
+                        + "; dw accumulates)";
+                cases.add(new ParityCase("conv2dBackward", what, Tolerances.CONVOLUTION, b -> {
+                    try (Buffer xb = uploadActivations(b, x, height, width);
+                         Buffer dyb = uploadActivations(b, dy, outH, outW); Buffer wb = upload(b, w);
+                         Buffer plusb = uploadActivations(b, dxPlus, height, width);
+                         Buffer dx = b.allocate(c.inputSize()); Buffer dwb = upload(b, dw)) {
+                        b.conv2dBackward(c, xb, dyb, wb, plus ? plusb : null, relu, dx, dwb);
+                        return concat(readActivations(b, dx, height, width), read(b, dwb));
+                    }
+                }));
+            }
         }
     }
 

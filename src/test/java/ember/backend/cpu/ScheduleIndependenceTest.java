@@ -38,7 +38,7 @@ class ScheduleIndependenceTest {
             cpu.write(wb, w);
             cpu.write(dyb, dy);
             cpu.conv2d(s, xb, wb, y);
-            cpu.conv2dBackward(s, xb, dyb, wb, null, dx, dw);
+            cpu.conv2dBackward(s, xb, dyb, wb, null, false, dx, dw);
             return new float[][] {read(cpu, y), read(cpu, dx), read(cpu, dw)};
         }
     }

@@ -319,7 +319,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * Backward-data one image at a time, through the patch matrix; then dx += dxPlus, and with
-     * reluOutput (else null) dx zeroed where it is ≤ 0, image by image while in cache.
+     * reluOutput (else null) dx zeroed where reluOutput ≤ 0, image by image while in cache.
      */
     private void unfoldedBackwardData(ConvShape s, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus, CpuBuffer reluOutput,
                                       CpuBuffer dx) {

@@ -216,10 +216,20 @@ final class Winograd3x3 {
         }
     }
 
-    /** V = Bᵀ·d·B of every tile of a group, channel by channel: row (point, channel) at (point·channels + channel)·span. */
+    /**
+     * V = Bᵀ·d·B of every tile of a group, channel by channel: row (point, channel) at
+     * (point·channels + channel)·span. The slots a part-filled group leaves empty are cleared
+     * first, and stay zero for whatever is split into the planes next: the tile that holds an
+     * image's last columns reads the next slot's first column, which rounds (only rounds) those
+     * outputs, so a stale image from a worker's earlier group would make the bits depend on the
+     * schedule; and a weight gradient needs a zero output gradient there.
+     */
     static void transformGroup(int channels, int height, int width, float[] x, int xOff, int images, float[] planes,
                                float[] pass, float[] v) {
         int plane = height * width, span = span(height, width);
+        if (images < group(height, width)) {
+            clearPlanes(planes, height, width);
+        }
         for (int c = 0; c < channels; c++) {
             for (int g = 0; g < images; g++) {
                 splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes);

@@ -33,11 +33,8 @@ final class WinogradFilterGradient {
                            int images, float[] planes, float[] pass, float[] inputs, float[] gradients,
                            float[] dyTransformed, float[] sums, int sumsOff, boolean add, Gemm gemm) {
         int span = Winograd3x3.span(height, width), plane = height * width;
+        // transformGroup leaves the slots this group does not fill zero, for dy's planes too.
         Winograd3x3.transformGroup(inC, height, width, x, xOff, images, planes, pass, inputs);
-        if (images < Winograd3x3.group(height, width)) {
-            // The image slots this group leaves empty must see a zero output gradient.
-            Winograd3x3.clearPlanes(planes, height, width);
-        }
         for (int o = 0; o < outC; o++) {
             for (int g = 0; g < images; g++) {
                 Winograd3x3.splitIntoPlanes(dy, dyOff + (g * outC + o) * plane, g, height, width, planes);

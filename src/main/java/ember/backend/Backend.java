@@ -91,6 +91,27 @@ public interface Backend extends AutoCloseable {
     /** y = conv(x, w) over NCHW tensors, no bias; y is overwritten. */
     void conv2d(ConvShape shape, Buffer x, Buffer w, Buffer y);
 
+    /**
+     * {@link #conv2d}, also leaving y's {@link #planeSums} in planeSums (unless null): the batch norm after a
+     * convolution starts from them, and a backend may take them as it writes y, while each
+     * plane is still in cache, instead of reading y again.
+     */
+    default void conv2d(ConvShape shape, Buffer x, Buffer w, Buffer y, Buffer planeSums) {
+        conv2d(shape, x, w, y);
+        if (planeSums != null) {
+            planeSums(new ChannelShape(shape.batch(), shape.outChannels(), shape.outHeight() * shape.outWidth()), y,
+                    planeSums);
+        }
+    }
+
+    /**
+     * For each plane of x (image n, channel c) two floats at 2(n·channels + c): the plane's sum
+     * s, and its sum of squared deviations from s/pixels rounded to float. Batch norm's
+     * statistics are these merged over the batch; per plane they stay accurate where
+     * |mean| ≫ std.
+     */
+    void planeSums(ChannelShape shape, Buffer x, Buffer sums);
+
     /** dx = ∂(Σ dy·conv(x, w))/∂x; dx is overwritten. */
     void conv2dBackwardData(ConvShape shape, Buffer dy, Buffer w, Buffer dx);
 
@@ -122,20 +143,24 @@ public interface Backend extends AutoCloseable {
      * y = (x − mean)/√(var + eps)·gamma + beta with the batch's biased variance. Saves mean and
      * 1/√(var + eps) for the backward pass and updates the running statistics as PyTorch does:
      * running = (1 − momentum)·running + momentum·batch statistic, with the unbiased variance.
+     * planeSums, when not null, are x's {@link #planeSums} (from {@link #conv2d(ConvShape,
+     * Buffer, Buffer, Buffer, Buffer)}, say): a backend may take the statistics from them
+     * instead of from x.
      */
-    void batchNormTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+    void batchNormTraining(ChannelShape shape, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer y,
                            Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                            float momentum, float eps);
 
     /**
      * y = max(BN(x) + residual, 0), or max(BN(x), 0) when residual is null, with batch norm as
-     * in {@link #batchNormTraining} (the same statistics saved and updated): what a ResNet does
+     * in {@link #batchNormTraining} (the same statistics saved and updated, planeSums as there): what a ResNet does
      * after its convolutions. A backend may do it in one sweep over memory instead of three.
      */
-    default void batchNormReluTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer residual,
-                                       Buffer y, Buffer runningMean, Buffer runningVar, Buffer savedMean,
-                                       Buffer savedInvStd, float momentum, float eps) {
-        batchNormTraining(shape, x, gamma, beta, y, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+    default void batchNormReluTraining(ChannelShape shape, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
+                                       Buffer residual, Buffer y, Buffer runningMean, Buffer runningVar,
+                                       Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
+        batchNormTraining(shape, x, planeSums, gamma, beta, y, runningMean, runningVar, savedMean, savedInvStd,
+                momentum, eps);
         if (residual != null) {
             add(y, residual, y);
         }

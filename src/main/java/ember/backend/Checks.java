@@ -60,6 +60,14 @@ public final class Checks {
         }
     }
 
+    /** op's tensor and its plane sums (two per image and channel), the sums when not null. */
+    public static void planeSums(String op, ChannelShape s, Buffer x, Buffer sums) {
+        atLeast(op, "x", x, s.size());
+        if (sums != null) {
+            atLeast(op, "planeSums", sums, 2L * s.batch() * s.channels());
+        }
+    }
+
     /** op's full tensor (batch × channels × pixels) and its per-channel means (batch × channels). */
     public static void pooling(String op, ChannelShape s, String fullName, Buffer full, String pooledName, Buffer pooled) {
         atLeast(op, fullName, full, s.size());

@@ -19,9 +19,11 @@ public final class BasicBlock implements AutoCloseable {
     private final List<Buffer> owned = new ArrayList<>();
     // Forward activations, kept for the backward pass.
     private final Buffer conv1Out, hidden, conv2Out, shortcutConvOut, shortcutOut, output;
+    // The convolutions' plane sums, which their batch norms' statistics start from.
+    private final Buffer conv1Sums, conv2Sums, shortcutConvSums;
     // Gradients with respect to the activations above, and to the block's input.
     private final Buffer dConv2Out, dHidden, dConv1Out, dShortcutConvOut, dShortcutInput, dInput;
-    private final int inSize, outSize;
+    private final int inSize, outSize, sumsSize;
 
     public BasicBlock(Backend backend, String prefix, int in, int out, int stride, int size, int maxBatch,
                       Parameters params, NamedTensors state) {
@@ -46,6 +48,10 @@ public final class BasicBlock implements AutoCloseable {
         shortcutConvOut = projection ? activation(outSize, maxBatch) : null;
         shortcutOut = projection ? activation(outSize, maxBatch) : null;
         output = activation(outSize, maxBatch);
+        sumsSize = 2 * out;
+        conv1Sums = activation(sumsSize, maxBatch);
+        conv2Sums = activation(sumsSize, maxBatch);
+        shortcutConvSums = projection ? activation(sumsSize, maxBatch) : null;
         dConv2Out = activation(outSize, maxBatch);
         dHidden = activation(outSize, maxBatch);
         dConv1Out = activation(outSize, maxBatch);
@@ -106,19 +112,22 @@ public final class BasicBlock implements AutoCloseable {
     public Buffer forward(Buffer x, int batch, boolean training) {
         Buffer c1 = rows(conv1Out, outSize, batch), h = rows(hidden, outSize, batch);
         Buffer c2 = rows(conv2Out, outSize, batch), out = rows(output, outSize, batch);
-        conv1.forward(x, c1, batch);
-        bn1.forwardRelu(c1, null, h, batch, training);
-        conv2.forward(h, c2, batch);
+        // Only training's batch statistics need the plane sums.
+        Buffer s1 = training ? rows(conv1Sums, sumsSize, batch) : null, s2 = training ? rows(conv2Sums, sumsSize, batch) : null;
+        conv1.forward(x, c1, s1, batch);
+        bn1.forwardRelu(c1, s1, null, h, batch, training);
+        conv2.forward(h, c2, s2, batch);
         Buffer shortcut = x;
         if (shortcutConv != null) {
-            Buffer sc = rows(shortcutConvOut, outSize, batch);
+            Buffer sc = rows(shortcutConvOut, outSize, batch), ss = training ? rows(shortcutConvSums, sumsSize, batch) : null;
             shortcut = rows(shortcutOut, outSize, batch);
-            shortcutConv.forward(x, sc, batch);
-            shortcutBn.forward(sc, shortcut, batch, training);
+            shortcutConv.forward(x, sc, ss, batch);
+            shortcutBn.forward(sc, ss, shortcut, batch, training);
         }
-        bn2.forwardRelu(c2, shortcut, out, batch, training);
+        bn2.forwardRelu(c2, s2, shortcut, out, batch, training);
         return out;
     }
+
 
     /**
      * Back-propagates dOut through the last training forward on x; returns a view of the

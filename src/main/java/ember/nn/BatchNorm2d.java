@@ -58,11 +58,15 @@ public final class BatchNorm2d implements AutoCloseable {
         return new ChannelShape(batch, channels, pixels);
     }
 
-    /** y = BN(x); in training also updates the running statistics and saves what backward needs. */
-    public void forward(Buffer x, Buffer y, int batch, boolean training) {
+    /**
+     * y = BN(x); in training also updates the running statistics and saves what backward needs.
+     * planeSums, when not null, are x's plane sums (as the convolution before leaves them), which
+     * the statistics then start from.
+     */
+    public void forward(Buffer x, Buffer planeSums, Buffer y, int batch, boolean training) {
         if (training) {
-            backend.batchNormTraining(shape(batch), x, gamma.value(), beta.value(), y, runningMean, runningVar,
-                    savedMean, savedInvStd, MOMENTUM, EPS);
+            backend.batchNormTraining(shape(batch), x, planeSums, gamma.value(), beta.value(), y, runningMean,
+                    runningVar, savedMean, savedInvStd, MOMENTUM, EPS);
         } else {
             backend.batchNormInference(shape(batch), x, gamma.value(), beta.value(), y, runningMean, runningVar, EPS);
         }
@@ -70,12 +74,13 @@ public final class BatchNorm2d implements AutoCloseable {
 
     /**
      * y = max(BN(x) + residual, 0), or max(BN(x), 0) when residual is null: the normalisation
-     * with the ReLU (and residual add) after it, fused where the backend can.
+     * with the ReLU (and residual add) after it, fused where the backend can; planeSums as in
+     * {@link #forward}.
      */
-    public void forwardRelu(Buffer x, Buffer residual, Buffer y, int batch, boolean training) {
+    public void forwardRelu(Buffer x, Buffer planeSums, Buffer residual, Buffer y, int batch, boolean training) {
         if (training) {
-            backend.batchNormReluTraining(shape(batch), x, gamma.value(), beta.value(), residual, y, runningMean,
-                    runningVar, savedMean, savedInvStd, MOMENTUM, EPS);
+            backend.batchNormReluTraining(shape(batch), x, planeSums, gamma.value(), beta.value(), residual, y,
+                    runningMean, runningVar, savedMean, savedInvStd, MOMENTUM, EPS);
             return;
         }
         backend.batchNormInference(shape(batch), x, gamma.value(), beta.value(), y, runningMean, runningVar, EPS);

@@ -48,7 +48,12 @@ public final class Conv2d {
 
     /** y = conv(x); y is overwritten. */
     public void forward(Buffer x, Buffer y, int batch) {
-        backend.conv2d(shape.withBatch(batch), x, weight.value(), y);
+        forward(x, y, null, batch);
+    }
+
+    /** y = conv(x), and with planeSums (else null) y's plane sums for the batch norm after it ({@link ember.backend.Backend#planeSums}). */
+    public void forward(Buffer x, Buffer y, Buffer planeSums, int batch) {
+        backend.conv2d(shape.withBatch(batch), x, weight.value(), y, planeSums);
     }
 
     /** Adds into the weight gradient; overwrites dx unless it is null (the network's input needs none). */

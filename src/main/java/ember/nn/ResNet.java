@@ -83,7 +83,7 @@ public final class ResNet implements AutoCloseable {
     private final List<BasicBlock> blocks = new ArrayList<>();
     private final Linear linear;
     private final int lastChannels, lastPixels;
-    private final Buffer stemConvOut, stemOut, pooled, logits;
+    private final Buffer stemConvOut, stemSums, stemOut, pooled, logits;
     private final Buffer dStemConvOut, dPooled, dLastBlockOut;
     private final Buffer[] blockInputs;
 
@@ -107,6 +107,7 @@ public final class ResNet implements AutoCloseable {
         lastPixels = blocks.getLast().outputPerImage() / lastChannels;
         int stemSize = first * size * size;
         stemConvOut = backend.allocate(maxBatch * stemSize);
+        stemSums = backend.allocate(maxBatch * 2 * first);
         stemOut = backend.allocate(maxBatch * stemSize);
         dStemConvOut = backend.allocate(maxBatch * stemSize);
         pooled = backend.allocate(maxBatch * lastChannels);
@@ -147,8 +148,10 @@ public final class ResNet implements AutoCloseable {
         }
         int stemSize = stemConvOut.length() / maxBatch;
         Buffer c0 = stemConvOut.slice(0, batch * stemSize), a0 = stemOut.slice(0, batch * stemSize);
-        stem.forward(x, c0, batch);
-        stemBn.forwardRelu(c0, null, a0, batch, training);
+        // Only training's batch statistics need the stem's plane sums.
+        Buffer sums = training ? stemSums.slice(0, batch * stemSums.length() / maxBatch) : null;
+        stem.forward(x, c0, sums, batch);
+        stemBn.forwardRelu(c0, sums, null, a0, batch, training);
         Buffer h = a0;
         for (int i = 0; i < blocks.size(); i++) {
             blockInputs[i] = h;
@@ -184,7 +187,7 @@ public final class ResNet implements AutoCloseable {
     public void close() {
         blocks.forEach(BasicBlock::close);
         stemBn.close();
-        for (Buffer b : new Buffer[] {stemConvOut, stemOut, pooled, logits, dStemConvOut, dPooled, dLastBlockOut}) {
+        for (Buffer b : new Buffer[] {stemConvOut, stemSums, stemOut, pooled, logits, dStemConvOut, dPooled, dLastBlockOut}) {
             b.close();
         }
         parameters.close();

@@ -122,11 +122,11 @@ class LayerGradientTest {
              Buffer y = backend.allocate(n); Buffer dx = backend.allocate(n)) {
             bn.initialize();
             randomize(params.values(), random, 0.5);
-            bn.forward(x, y, batch, true);
+            bn.forward(x, null, y, batch, true);
             params.zeroGrads();
             bn.backward(x, w, dx, batch);
             DoubleSupplier objective = () -> {
-                bn.forward(x, y, batch, true);
+                bn.forward(x, null, y, batch, true);
                 return dot(w, y);
             };
             GradientChecker.check("bn dx", ReferenceBackend.ref(x), values(ReferenceBackend.ref(dx)), objective);

@@ -290,19 +290,46 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
+        conv2d(s, x, w, y, null);
+    }
+
+    /** With planeSums (else null), each output plane's sums are taken right after it is written. */
+    @Override
+    public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y, Buffer planeSums) {
         Checks.conv(s, x, w, y);
+        int cols = s.outHeight() * s.outWidth(), outImage = s.outChannels() * cols;
+        Checks.planeSums("conv2d", new ChannelShape(s.batch(), s.outChannels(), cols), y, planeSums);
         CpuBuffer cx = CpuBuffer.of(x), cw = CpuBuffer.of(w), cy = CpuBuffer.of(y);
+        CpuBuffer sums = planeSums == null ? null : CpuBuffer.of(planeSums);
         if (useWinograd(s)) {
-            winograd(s.inChannels(), s.outChannels(), s, cx, cw, false, cy);
+            winograd(s.inChannels(), s.outChannels(), s, cx, cw, false, cy, sums);
             return;
         }
-        int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
+        int inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
         parallel.eachTask(s.batch(), (worker, n) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
             Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
             gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
-                    col, 0, 0f, cy.data, cy.offset() + n * s.outChannels() * cols);
+                    col, 0, 0f, cy.data, cy.offset() + n * outImage);
+            if (sums != null) {
+                for (int c = 0; c < s.outChannels(); c++) {
+                    VectorMath.planeSums(cy.data, cy.offset() + n * outImage + c * cols, cols, sums.data,
+                            sums.offset() + 2 * (n * s.outChannels() + c));
+                }
+            }
+        });
+    }
+
+    @Override
+    public void planeSums(ChannelShape s, Buffer x, Buffer sums) {
+        Checks.planeSums("planeSums", s, x, sums);
+        CpuBuffer cx = CpuBuffer.of(x), cs = CpuBuffer.of(sums);
+        parallel.range(s.batch(), 1, (from, to) -> {
+            for (int plane = from * s.channels(); plane < to * s.channels(); plane++) {
+                VectorMath.planeSums(cx.data, cx.offset() + plane * s.pixels(), s.pixels(), cs.data,
+                        cs.offset() + 2 * plane);
+            }
         });
     }
 
@@ -311,7 +338,7 @@ public final class CpuBackend implements Backend {
         Checks.conv(s, dx, w, dy);
         CpuBuffer cdy = CpuBuffer.of(dy), cw = CpuBuffer.of(w), cdx = CpuBuffer.of(dx);
         if (useWinograd(s)) {
-            winograd(s.outChannels(), s.inChannels(), s, cdy, cw, true, cdx);
+            winograd(s.outChannels(), s.inChannels(), s, cdy, cw, true, cdx, null);
             return;
         }
         unfoldedBackwardData(s, cdy, cw, null, null, cdx);
@@ -362,9 +389,11 @@ public final class CpuBackend implements Backend {
 
     /**
      * Groups of images taken in turn by the workers: inC planes of src convolved into outC
-     * planes of dst. flip selects backward-data (dy in, dx out, weights transposed and flipped).
+     * planes of dst, and with sums (else null) their plane sums. flip selects backward-data (dy
+     * in, dx out, weights transposed and flipped).
      */
-    private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst) {
+    private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst,
+                          CpuBuffer sums) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
         int group = Winograd3x3.group(h, wd);
         float[] packed = packWeights(inC, outC, w, flip);
@@ -377,7 +406,8 @@ public final class CpuBackend implements Backend {
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, s.batch() - n),
-                    packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage);
+                    packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage,
+                    sums == null ? null : sums.data, sums == null ? 0 : sums.offset() + 2 * n * outC);
         });
     }
 
@@ -503,7 +533,7 @@ public final class CpuBackend implements Backend {
                     Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
                             dx.data, dx.offset() + n * inImage, dxPlus == null ? null : dxPlus.data,
                             dxPlus == null ? 0 : dxPlus.offset() + n * inImage, throughRelu ? x.data : null,
-                            x.offset() + n * inImage);
+                            x.offset() + n * inImage, null, 0);
                 }
             }
         });
@@ -516,56 +546,70 @@ public final class CpuBackend implements Backend {
     // Batch normalisation: channels are independent, so they are split across threads.
 
     @Override
-    public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+    public void batchNormTraining(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer y,
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
         Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
-        batchNorm(s, x, gamma, beta, null, false, y, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+        Checks.planeSums("batchNormTraining", s, x, planeSums);
+        batchNorm(s, x, planeSums, gamma, beta, null, false, y, runningMean, runningVar, savedMean, savedInvStd,
+                momentum, eps);
     }
 
     @Override
-    public void batchNormReluTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer residual, Buffer y,
-                                      Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
-                                      float momentum, float eps) {
+    public void batchNormReluTraining(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
+                                      Buffer residual, Buffer y, Buffer runningMean, Buffer runningVar,
+                                      Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
         Checks.channels("batchNormReluTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
+        Checks.planeSums("batchNormReluTraining", s, x, planeSums);
         if (residual != null) {
             Checks.channels("batchNormReluTraining", s, residual, y);
         }
-        batchNorm(s, x, gamma, beta, residual, true, y, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+        batchNorm(s, x, planeSums, gamma, beta, residual, true, y, runningMean, runningVar, savedMean, savedInvStd,
+                momentum, eps);
     }
 
-    /** Batch norm in training mode, then (with relu) the residual added and the ReLU, plane by plane. */
-    private void batchNorm(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer residual, boolean relu,
-                           Buffer y, Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
-                           float momentum, float eps) {
+    /**
+     * Batch norm in training mode, then (with relu) the residual added and the ReLU, plane by
+     * plane. The statistics merge x's plane sums, given or taken here; with them given, x is
+     * read once, to normalise it.
+     */
+    private void batchNorm(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer residual,
+                           boolean relu, Buffer y, Buffer runningMean, Buffer runningVar, Buffer savedMean,
+                           Buffer savedInvStd, float momentum, float eps) {
         CpuBuffer cx = CpuBuffer.of(x), cy = CpuBuffer.of(y), g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta);
         CpuBuffer rm = CpuBuffer.of(runningMean), rv = CpuBuffer.of(runningVar);
         CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
         float[] r = residual == null ? null : CpuBuffer.of(residual).data;
         int rOff = residual == null ? 0 : CpuBuffer.of(residual).offset();
         int m = s.perChannel(), pixels = s.pixels(), channels = s.channels();
-        double[] statistics = channelStatistics(channels);
+        // One array for the whole batch (worker 0's scratch when taken here): tasks fill disjoint parts.
+        float[] sums = planeSums != null ? CpuBuffer.of(planeSums).data
+                : scratch.get(0, Scratch.PARTIAL_SUMS, 2 * s.batch() * channels);
+        int sumsOff = planeSums != null ? CpuBuffer.of(planeSums).offset() : 0;
         parallel.range(channels, 1, (from, to) -> {
-            // Each plane's mean, then its squared deviations while it is still in L1 (accurate
-            // when |mean| >> std), merged plane by plane exactly (Chan, Golub and LeVeque):
-            // one read of x from memory for the statistics instead of two. Image by image, so
-            // that a task reads its channels' planes of an image as one run of memory (channel
-            // by channel, 64 channels of 8×8 were 256-byte reads 16 KB apart).
-            for (int n = 0; n < s.batch(); n++) {
-                for (int c = from; c < to; c++) {
-                    int plane = cx.offset() + (n * channels + c) * pixels;
-                    double planeMean = VectorMath.sum(cx.data, plane, pixels) / (double) pixels;
-                    float around = (float) planeMean;
-                    double planeSquares = VectorMath.squaredDeviations(cx.data, plane, pixels, around)
-                            - pixels * (planeMean - around) * (planeMean - around);
-                    double mean = n == 0 ? 0 : statistics[2 * c], squares = n == 0 ? 0 : statistics[2 * c + 1];
-                    double delta = planeMean - mean, before = (double) n * pixels, after = before + pixels;
-                    statistics[2 * c] = mean + delta * pixels / after;
-                    statistics[2 * c + 1] = squares + (planeSquares + delta * delta * before * pixels / after);
+            if (planeSums == null) {
+                // Image by image, so that a task reads its channels' planes of an image as one
+                // run of memory (channel by channel, 64 channels of 8×8 were 256-byte reads 16 KB apart).
+                for (int n = 0; n < s.batch(); n++) {
+                    for (int c = from; c < to; c++) {
+                        int plane = n * channels + c;
+                        VectorMath.planeSums(cx.data, cx.offset() + plane * pixels, pixels, sums, 2 * plane);
+                    }
                 }
             }
             for (int c = from; c < to; c++) {
-                double mean = statistics[2 * c], squares = statistics[2 * c + 1];
+                // The planes' squared deviations (each around its own mean: accurate when
+                // |mean| >> std) merged plane by plane exactly (Chan, Golub and LeVeque).
+                double mean = 0, squares = 0;
+                for (int n = 0; n < s.batch(); n++) {
+                    int at = sumsOff + 2 * (n * channels + c);
+                    double planeMean = sums[at] / (double) pixels;
+                    float around = (float) planeMean;
+                    double planeSquares = sums[at + 1] - pixels * (planeMean - around) * (planeMean - around);
+                    double delta = planeMean - mean, before = (double) n * pixels, after = before + pixels;
+                    mean = mean + delta * pixels / after;
+                    squares = squares + (planeSquares + delta * delta * before * pixels / after);
+                }
                 float savedM = (float) mean, savedS = (float) (1 / Math.sqrt(Math.max(0, squares) / m + eps));
                 double unbiased = m > 1 ? squares / (m - 1) : squares / m;
                 rm.data[rm.offset() + c] = (float) ((1 - momentum) * rm.data[rm.offset() + c] + momentum * mean);

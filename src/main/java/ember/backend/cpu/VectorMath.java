@@ -46,6 +46,16 @@ final class VectorMath {
         return sum;
     }
 
+    /**
+     * A plane's sums for batch norm (Backend.planeSums): Σ a to sums[at], and Σ (a − m)² to
+     * sums[at + 1], m being Σ a / len rounded to float. Read twice while it is in L1.
+     */
+    static void planeSums(float[] a, int off, int len, float[] sums, int at) {
+        float sum = sum(a, off, len);
+        sums[at] = sum;
+        sums[at + 1] = squaredDeviations(a, off, len, (float) (sum / (double) len));
+    }
+
     /** Σ a·(b − center) over two spans of equal length; centring first avoids cancellation. */
     static float centeredDot(float[] a, int aOff, float[] b, int bOff, int len, float center) {
         FloatVector acc = FloatVector.zero(S);

@@ -300,7 +300,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void batchNormTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+    public void planeSums(ChannelShape shape, Buffer x, Buffer sums) {
+        throw unsupported("planeSums");
+    }
+
+    @Override
+    public void batchNormTraining(ChannelShape shape, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer y,
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
         throw unsupported("batchNormTraining");

@@ -7,6 +7,7 @@ import static ember.backend.parity.ParityCases.uniform;
 import static ember.backend.parity.ParityCases.upload;
 import static ember.backend.parity.ParityCases.uploadActivations;
 
+import ember.backend.Backend;
 import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.ConvShape;
@@ -117,6 +118,14 @@ final class NetworkParityCases {
                 return readActivations(b, y, outH, outW);
             }
         }));
+        ChannelShape out = new ChannelShape(c.batch(), c.outChannels(), outH * outW);
+        cases.add(new ParityCase("conv2d", shape + " (and y's plane sums)", Tolerances.CONVOLUTION, b -> {
+            try (Buffer xb = uploadActivations(b, x, height, width); Buffer wb = upload(b, w);
+                 Buffer y = b.allocate(c.outputSize()); Buffer sums = b.allocate(2 * c.batch() * c.outChannels())) {
+                b.conv2d(c, xb, wb, y, sums);
+                return concat(readActivations(b, y, outH, outW), planeMoments(out, read(b, sums)));
+            }
+        }));
         cases.add(new ParityCase("conv2dBackwardData", shape, Tolerances.CONVOLUTION, b -> {
             try (Buffer dyb = uploadActivations(b, dy, outH, outW); Buffer wb = upload(b, w);
                  Buffer dx = b.allocate(c.inputSize())) {
@@ -159,6 +168,18 @@ final class NetworkParityCases {
         }
     }
 
+    /**
+     * Each plane's mean and variance from its plane sums: on the scale of the values (the sums
+     * themselves grow with the plane and cancel to near 0, where a relative tolerance is no use).
+     */
+    private static float[] planeMoments(ChannelShape s, float[] sums) {
+        float[] moments = new float[sums.length];
+        for (int i = 0; i < sums.length; i++) {
+            moments[i] = sums[i] / s.pixels();
+        }
+        return moments;
+    }
+
     /** Values around 100 with spread 1 per channel: a variance from Σx² − (Σx)²/m would lose most of its digits. */
     private static void addBatchNormFarFromZero(List<ParityCase> cases, SplittableRandom random, ChannelShape s) {
         int c = s.channels();
@@ -167,15 +188,27 @@ final class NetworkParityCases {
             x[i] += 100;
         }
         java.util.Arrays.fill(ones, 1f);
-        cases.add(new ParityCase("batchNormTraining", s.batch() + "x" + c + "x" + s.pixels() + " around 100",
-                Tolerances.NETWORK, b -> {
-            try (Buffer xb = upload(b, x); Buffer g = upload(b, ones); Buffer be = upload(b, zeros);
-                 Buffer y = b.allocate(s.size()); Buffer rm = upload(b, zeros); Buffer rv = upload(b, ones);
-                 Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
-                b.batchNormTraining(s, xb, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
-            }
-        }));
+        for (boolean withSums : new boolean[] {false, true}) {
+            String what = s.batch() + "x" + c + "x" + s.pixels() + " around 100" + (withSums ? ", from x's plane sums" : "");
+            cases.add(new ParityCase("batchNormTraining", what, Tolerances.NETWORK, b -> {
+                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, ones);
+                     Buffer be = upload(b, zeros); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, zeros);
+                     Buffer rv = upload(b, ones); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
+                    b.batchNormTraining(s, xb, sums, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
+                    return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                }
+            }));
+        }
+    }
+
+    /** x's plane sums from backend b when wanted, else null (the batch norm then takes its statistics from x). */
+    private static Buffer planeSums(Backend b, ChannelShape s, Buffer x, boolean wanted) {
+        if (!wanted) {
+            return null;
+        }
+        Buffer sums = b.allocate(2 * s.batch() * s.channels());
+        b.planeSums(s, x, sums);
+        return sums;
     }
 
     /** (x − mean)·invStd·gamma + beta at value i of an NCHW tensor, in double. */
@@ -222,14 +255,23 @@ final class NetworkParityCases {
             invStd[i] = Math.abs(invStd[i]) + 0.5f;
         }
         String shape = s.batch() + "x" + c + "x" + s.pixels();
-        cases.add(new ParityCase("batchNormTraining", shape, Tolerances.NETWORK, b -> {
-            try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
-                 Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
-                 Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
-                b.batchNormTraining(s, xb, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+        cases.add(new ParityCase("planeSums", shape + " (as means and variances)", Tolerances.REDUCTION, b -> {
+            try (Buffer xb = upload(b, x); Buffer sums = b.allocate(2 * s.batch() * c)) {
+                b.planeSums(s, xb, sums);
+                return planeMoments(s, read(b, sums));
             }
         }));
+        for (boolean withSums : new boolean[] {false, true}) {
+            cases.add(new ParityCase("batchNormTraining", shape + (withSums ? " from x's plane sums" : ""),
+                    Tolerances.NETWORK, b -> {
+                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
+                     Buffer be = upload(b, beta); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean);
+                     Buffer rv = upload(b, variance); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
+                    b.batchNormTraining(s, xb, sums, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
+                    return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                }
+            }));
+        }
         cases.add(new ParityCase("batchNormInference", shape, Tolerances.NETWORK, b -> {
             try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
                  Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance)) {
@@ -247,13 +289,14 @@ final class NetworkParityCases {
         }));
         float[] residual = uniform(random, s.size());
         for (boolean withResidual : new boolean[] {false, true}) {
-            cases.add(new ParityCase("batchNormReluTraining", shape + (withResidual ? " + residual" : ""),
-                    Tolerances.NETWORK, b -> {
-                try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
-                     Buffer r = withResidual ? upload(b, residual) : null; Buffer y = b.allocate(s.size());
-                     Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
+            boolean withSums = withResidual;
+            String what = shape + (withResidual ? " + residual, from x's plane sums" : "");
+            cases.add(new ParityCase("batchNormReluTraining", what, Tolerances.NETWORK, b -> {
+                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
+                     Buffer be = upload(b, beta); Buffer r = withResidual ? upload(b, residual) : null;
+                     Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
                      Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
-                    b.batchNormReluTraining(s, xb, g, be, r, y, rm, rv, sm, si, 0.1f, 1e-5f);
+                    b.batchNormReluTraining(s, xb, sums, g, be, r, y, rm, rv, sm, si, 0.1f, 1e-5f);
                     return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
                 }
             }));

@@ -347,7 +347,30 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y,
+    public void planeSums(ChannelShape s, Buffer x, Buffer sums) {
+        Checks.planeSums("planeSums", s, x, sums);
+        RefBuffer rx = ref(x), rs = ref(sums);
+        for (int n = 0; n < s.batch(); n++) {
+            for (int c = 0; c < s.channels(); c++) {
+                double sum = 0;
+                for (int p = 0; p < s.pixels(); p++) {
+                    sum += rx.get(at(s, n, c, p));
+                }
+                float mean = (float) (sum / s.pixels());
+                double squares = 0;
+                for (int p = 0; p < s.pixels(); p++) {
+                    double d = rx.get(at(s, n, c, p)) - mean;
+                    squares += d * d;
+                }
+                rs.set(2 * (n * s.channels() + c), sum);
+                rs.set(2 * (n * s.channels() + c) + 1, squares);
+            }
+        }
+    }
+
+    /** Takes its statistics from x, in double, whatever planeSums holds. */
+    @Override
+    public void batchNormTraining(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer y,
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
         Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);

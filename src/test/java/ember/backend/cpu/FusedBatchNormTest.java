@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ember.backend.Buffer;
 import ember.backend.ChannelShape;
+import ember.backend.ConvShape;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CPU backend's fused batch norm + ReLU gives bit for bit what its separate ops give. The
+ * The CPU backend's fused batch norm + ReLU, and its statistics from plane sums a convolution
+ * took, give bit for bit what its separate ops give. The
  * backward pass recomputes the ReLU's mask from x instead of reading the forward's output, so
  * a single pixel on which the two disagree fails this (the parity cases, with their
  * tolerances and inputs kept off the mask's edge, could not see it).
@@ -40,21 +42,26 @@ class FusedBatchNormTest {
     }
 
     @Test
-    void forwardEqualsBatchNormThenAddThenRelu() {
+    void forwardFromPlaneSumsEqualsBatchNormThenAddThenRelu() {
         SplittableRandom random = new SplittableRandom(11);
         for (ChannelShape s : SHAPES) {
             for (boolean withResidual : new boolean[] {false, true}) {
                 Inputs in = new Inputs(s, random);
                 try (CpuBackend cpu = CpuBackend.javaOnly(2); Model separate = new Model(cpu, in);
-                     Model fused = new Model(cpu, in); Buffer residual = upload(cpu, in.residual)) {
-                    cpu.batchNormTraining(s, separate.x, separate.gamma, separate.beta, separate.y, separate.runningMean,
-                            separate.runningVar, separate.savedMean, separate.savedInvStd, 0.1f, 1e-5f);
+                     Model fused = new Model(cpu, in); Buffer residual = upload(cpu, in.residual);
+                     Buffer sums = cpu.allocate(2 * s.batch() * s.channels())) {
+                    cpu.batchNormTraining(s, separate.x, null, separate.gamma, separate.beta, separate.y,
+                            separate.runningMean, separate.runningVar, separate.savedMean, separate.savedInvStd, 0.1f,
+                            1e-5f);
                     if (withResidual) {
                         cpu.add(separate.y, residual, separate.y);
                     }
                     cpu.relu(separate.y, separate.y);
-                    cpu.batchNormReluTraining(s, fused.x, fused.gamma, fused.beta, withResidual ? residual : null, fused.y,
-                            fused.runningMean, fused.runningVar, fused.savedMean, fused.savedInvStd, 0.1f, 1e-5f);
+                    // The fused op takes its statistics from plane sums made beforehand, as after a convolution.
+                    cpu.planeSums(s, fused.x, sums);
+                    cpu.batchNormReluTraining(s, fused.x, sums, fused.gamma, fused.beta, withResidual ? residual : null,
+                            fused.y, fused.runningMean, fused.runningVar, fused.savedMean, fused.savedInvStd, 0.1f,
+                            1e-5f);
                     String what = s + (withResidual ? " with residual" : "");
                     for (String name : new String[] {"y", "runningMean", "runningVar", "savedMean", "savedInvStd"}) {
                         assertArrayEquals(separate.read(name), fused.read(name), name + ", " + what);
@@ -77,7 +84,7 @@ class FusedBatchNormTest {
             try (CpuBackend cpu = CpuBackend.javaOnly(2); Model separate = new Model(cpu, in);
                  Model fused = new Model(cpu, in)) {
                 for (Model m : new Model[] {separate, fused}) {
-                    cpu.batchNormReluTraining(s, m.x, m.gamma, m.beta, null, m.y, m.runningMean, m.runningVar,
+                    cpu.batchNormReluTraining(s, m.x, null, m.gamma, m.beta, null, m.y, m.runningMean, m.runningVar,
                             m.savedMean, m.savedInvStd, 0.1f, 1e-5f);
                 }
                 cpu.reluBackward(separate.y, separate.dy, separate.dy);
@@ -88,6 +95,33 @@ class FusedBatchNormTest {
                 for (String name : new String[] {"dx", "dgamma", "dbeta"}) {
                     assertArrayEquals(separate.read(name), fused.read(name), name + ", " + s);
                 }
+            }
+        }
+    }
+
+    /**
+     * A convolution that takes its output's plane sums as it writes them leaves the very sums
+     * planeSums takes afterwards (so a batch norm after it gives the same bits either way):
+     * Winograd groups at 32, 16 and 8 pixels, a part-filled one, and im2col (stride 2, the stem).
+     */
+    @Test
+    void convolutionLeavesThePlaneSumsOfItsOutput() {
+        SplittableRandom random = new SplittableRandom(13);
+        for (ConvShape c : new ConvShape[] {new ConvShape(5, 3, 32, 32, 4, 3, 1, 1),
+            new ConvShape(22, 3, 16, 16, 5, 3, 1, 1), new ConvShape(17, 4, 8, 8, 6, 3, 1, 1),
+            new ConvShape(3, 4, 16, 16, 6, 3, 2, 1), new ConvShape(2, 3, 32, 32, 16, 3, 1, 1),
+            new ConvShape(3, 4, 16, 16, 6, 1, 2, 0)}) {
+            ChannelShape out = new ChannelShape(c.batch(), c.outChannels(), c.outHeight() * c.outWidth());
+            try (CpuBackend cpu = CpuBackend.javaOnly(2); Buffer x = upload(cpu, uniform(random, c.inputSize()));
+                 Buffer w = upload(cpu, uniform(random, c.weightSize())); Buffer y = cpu.allocate(c.outputSize());
+                 Buffer fused = cpu.allocate(2 * out.batch() * out.channels());
+                 Buffer after = cpu.allocate(2 * out.batch() * out.channels())) {
+                cpu.conv2d(c, x, w, y, fused);
+                cpu.planeSums(out, y, after);
+                float[] expected = new float[after.length()], actual = new float[fused.length()];
+                cpu.read(after, expected);
+                cpu.read(fused, actual);
+                assertArrayEquals(expected, actual, c.toString());
             }
         }
     }

@@ -105,6 +105,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@link #conv2d(ConvShape, Buffer, Buffer, Buffer, Buffer)} of relu(x·xScale[c] + xShift[c])
+     * (per input channel c): a batch norm + ReLU applied as the convolution reads x, its output
+     * never written ({@link #batchNormTrainingScaleShift}). The scaling rounds as {@link
+     * #batchNormReluTraining}'s does where that op takes the same scale and shift.
+     */
+    void conv2d(ConvShape shape, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums);
+
+    /**
      * For each plane of x (image n, channel c) two floats at 2(n·channels + c): the plane's sum
      * s, and its sum of squared deviations from s/pixels rounded to float. Batch norm's
      * statistics are these merged over the batch; per plane they stay accurate where
@@ -139,6 +147,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@link #conv2dBackward} (no dxPlus, not through a ReLU) of the convolution of
+     * relu(x·xScale + xShift) ({@link #conv2d(ConvShape, Buffer, Buffer, Buffer, Buffer, Buffer,
+     * Buffer)}): dx is the gradient for that normalised input, dw accumulates.
+     */
+    void conv2dBackward(ConvShape shape, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w, Buffer dx,
+                        Buffer dw);
+
+    /**
      * Batch normalisation in training mode, per channel over batch and pixels:
      * y = (x − mean)/√(var + eps)·gamma + beta with the batch's biased variance. Saves mean and
      * 1/√(var + eps) for the backward pass and updates the running statistics as PyTorch does:
@@ -167,6 +183,20 @@ public interface Backend extends AutoCloseable {
         relu(y, y);
     }
 
+    /**
+     * {@link #batchNormTraining}'s statistics (the same saved, the running ones updated; planeSums
+     * as there), leaving instead of y the per-channel scale = gamma·invStd and shift = beta −
+     * mean·scale, for the convolution that reads x next to apply with a ReLU ({@link
+     * #conv2d(ConvShape, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer)}).
+     */
+    void batchNormTrainingScaleShift(ChannelShape shape, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
+                                     Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                                     Buffer scale, Buffer shift, float momentum, float eps);
+
+    /** {@link #batchNormInference}'s scale = gamma/√(runningVar + eps) and shift = beta − runningMean·scale. */
+    void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar, float eps,
+                                      Buffer scale, Buffer shift);
+
     /** y = (x − runningMean)/√(runningVar + eps)·gamma + beta. */
     void batchNormInference(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
                             Buffer runningMean, Buffer runningVar, float eps);
@@ -176,17 +206,15 @@ public interface Backend extends AutoCloseable {
                            Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta);
 
     /**
-     * Backward of {@link #batchNormReluTraining} without a residual: dy is masked where the
-     * forward's output y was 0, then back-propagated through batch norm. y is that output; a
-     * backend may instead recompute the mask from x and the saved statistics, provided it
-     * finds exactly the pixels its forward zeroed. dy may be overwritten; dx is, and dgamma
-     * and dbeta accumulate.
+     * Backward of {@link #batchNormReluTraining} without a residual (or of {@link
+     * #batchNormTrainingScaleShift} and the ReLU a convolution applied): dy is masked where the
+     * forward's output was 0, then back-propagated through batch norm. That output is not read
+     * (it may never have been written): the mask is recomputed from x, the saved statistics,
+     * gamma and beta, and must find exactly the pixels the forward zeroed. dy may be
+     * overwritten; dx is, and dgamma and dbeta accumulate.
      */
-    default void batchNormReluBackward(ChannelShape shape, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
-                                       Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
-        reluBackward(y, dy, dy);
-        batchNormBackward(shape, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
-    }
+    void batchNormReluBackward(ChannelShape shape, Buffer x, Buffer dy, Buffer gamma, Buffer beta, Buffer savedMean,
+                               Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta);
 
     /** y[n, c] = mean over pixels of x[n, c, :]. */
     void globalAvgPool(ChannelShape shape, Buffer x, Buffer y);

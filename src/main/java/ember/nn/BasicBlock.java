@@ -10,7 +10,9 @@ import java.util.SplittableRandom;
 /**
  * ResNet's basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), where the
  * shortcut is x itself, or conv1x1(stride) + bn when the shape changes. It owns its
- * activations and their gradients, sized for the largest batch.
+ * activations and their gradients, sized for the largest batch. The hidden activation
+ * relu(bn1(·)) is never written: conv2 applies bn1 and the ReLU as it reads conv1's output
+ * (forward and weight gradient), which saves writing it and reading it back.
  */
 public final class BasicBlock implements AutoCloseable {
     private final Backend backend;
@@ -18,7 +20,7 @@ public final class BasicBlock implements AutoCloseable {
     private final BatchNorm2d bn1, bn2, shortcutBn;
     private final List<Buffer> owned = new ArrayList<>();
     // Forward activations, kept for the backward pass.
-    private final Buffer conv1Out, hidden, conv2Out, shortcutConvOut, shortcutOut, output;
+    private final Buffer conv1Out, conv2Out, shortcutConvOut, shortcutOut, output;
     // The convolutions' plane sums, which their batch norms' statistics start from.
     private final Buffer conv1Sums, conv2Sums, shortcutConvSums;
     // Gradients with respect to the activations above, and to the block's input.
@@ -43,7 +45,6 @@ public final class BasicBlock implements AutoCloseable {
         inSize = in * size * size;
         outSize = out * outPixels;
         conv1Out = activation(outSize, maxBatch);
-        hidden = activation(outSize, maxBatch);
         conv2Out = activation(outSize, maxBatch);
         shortcutConvOut = projection ? activation(outSize, maxBatch) : null;
         shortcutOut = projection ? activation(outSize, maxBatch) : null;
@@ -110,13 +111,13 @@ public final class BasicBlock implements AutoCloseable {
 
     /** Runs the block on x; returns a view of its output (valid until the next forward). */
     public Buffer forward(Buffer x, int batch, boolean training) {
-        Buffer c1 = rows(conv1Out, outSize, batch), h = rows(hidden, outSize, batch);
-        Buffer c2 = rows(conv2Out, outSize, batch), out = rows(output, outSize, batch);
+        Buffer c1 = rows(conv1Out, outSize, batch), c2 = rows(conv2Out, outSize, batch);
+        Buffer out = rows(output, outSize, batch);
         // Only training's batch statistics need the plane sums.
         Buffer s1 = training ? rows(conv1Sums, sumsSize, batch) : null, s2 = training ? rows(conv2Sums, sumsSize, batch) : null;
         conv1.forward(x, c1, s1, batch);
-        bn1.forwardRelu(c1, s1, null, h, batch, training);
-        conv2.forward(h, c2, s2, batch);
+        bn1.normalizeLater(c1, s1, batch, training);
+        conv2.forward(c1, bn1, c2, s2, batch);
         Buffer shortcut = x;
         if (shortcutConv != null) {
             Buffer sc = rows(shortcutConvOut, outSize, batch), ss = training ? rows(shortcutConvSums, sumsSize, batch) : null;
@@ -143,9 +144,9 @@ public final class BasicBlock implements AutoCloseable {
         Buffer dc2 = rows(dConv2Out, outSize, batch), dh = rows(dHidden, outSize, batch);
         Buffer dc1 = rows(dConv1Out, outSize, batch), dx = rows(dInput, inSize, batch);
         bn2.backward(rows(conv2Out, outSize, batch), dOut, dc2, batch);
-        Buffer h = rows(hidden, outSize, batch);
-        conv2.backward(h, dc2, dh, batch);
-        bn1.backwardRelu(rows(conv1Out, outSize, batch), h, dh, dc1, batch);
+        Buffer c1 = rows(conv1Out, outSize, batch);
+        conv2.backward(c1, bn1, dc2, dh, batch);
+        bn1.backwardRelu(c1, dh, dc1, batch);
         // dx = the main path's input gradient + the shortcut's, added as conv1 writes dx.
         Buffer dShortcut = dOut;
         if (shortcutConv != null) {

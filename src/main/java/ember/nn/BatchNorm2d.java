@@ -23,6 +23,9 @@ public final class BatchNorm2d implements AutoCloseable {
     private final Buffer runningVar;
     private final Buffer savedMean;
     private final Buffer savedInvStd;
+    // Per channel, y = x·scale + shift, for a convolution to apply as it reads x (normalizeLater).
+    private final Buffer scale;
+    private final Buffer shift;
 
     public BatchNorm2d(Backend backend, int channels, int pixels, Parameters params, NamedTensors state, String prefix) {
         this.backend = backend;
@@ -34,6 +37,8 @@ public final class BatchNorm2d implements AutoCloseable {
         this.runningVar = state.get(prefix + ".running_var");
         this.savedMean = backend.allocate(channels);
         this.savedInvStd = backend.allocate(channels);
+        this.scale = backend.allocate(channels);
+        this.shift = backend.allocate(channels);
     }
 
     /** Trainable: weight (gamma) and bias (beta), as PyTorch names them. */
@@ -91,11 +96,37 @@ public final class BatchNorm2d implements AutoCloseable {
     }
 
     /**
-     * Backward of the last training {@link #forwardRelu} without a residual, whose output was
-     * y: overwrites dx, may overwrite dy, adds into the gamma and beta gradients.
+     * Takes the statistics (in training, as {@link #forward} does) but writes no output: relu(BN(x))
+     * is left for the convolution that reads it next to apply, through {@link #scale()} and
+     * {@link #shift()}, as it reads x. That saves writing the output and reading it back.
      */
-    public void backwardRelu(Buffer x, Buffer y, Buffer dy, Buffer dx, int batch) {
-        backend.batchNormReluBackward(shape(batch), x, y, dy, gamma.value(), beta.value(), savedMean, savedInvStd, dx,
+    public void normalizeLater(Buffer x, Buffer planeSums, int batch, boolean training) {
+        if (training) {
+            backend.batchNormTrainingScaleShift(shape(batch), x, planeSums, gamma.value(), beta.value(), runningMean,
+                    runningVar, savedMean, savedInvStd, scale, shift, MOMENTUM, EPS);
+        } else {
+            backend.batchNormInferenceScaleShift(gamma.value(), beta.value(), runningMean, runningVar, EPS, scale,
+                    shift);
+        }
+    }
+
+    /** Per channel, the scale of the last {@link #normalizeLater}. */
+    public Buffer scale() {
+        return scale;
+    }
+
+    /** Per channel, the shift of the last {@link #normalizeLater}. */
+    public Buffer shift() {
+        return shift;
+    }
+
+    /**
+     * Backward of the last training {@link #forwardRelu} without a residual, or of {@link
+     * #normalizeLater} and the ReLU applied with it: overwrites dx, may overwrite dy, adds into
+     * the gamma and beta gradients.
+     */
+    public void backwardRelu(Buffer x, Buffer dy, Buffer dx, int batch) {
+        backend.batchNormReluBackward(shape(batch), x, dy, gamma.value(), beta.value(), savedMean, savedInvStd, dx,
                 gamma.grad(), beta.grad());
     }
 
@@ -108,5 +139,7 @@ public final class BatchNorm2d implements AutoCloseable {
     public void close() {
         savedMean.close();
         savedInvStd.close();
+        scale.close();
+        shift.close();
     }
 }

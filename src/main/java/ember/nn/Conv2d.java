@@ -56,6 +56,20 @@ public final class Conv2d {
         backend.conv2d(shape.withBatch(batch), x, weight.value(), y, planeSums);
     }
 
+    /**
+     * y = conv(relu(x·norm.scale + norm.shift)): the convolution of a batch norm + ReLU's output
+     * that was never written ({@link BatchNorm2d#normalizeLater}); planeSums as above.
+     */
+    public void forward(Buffer x, BatchNorm2d norm, Buffer y, Buffer planeSums, int batch) {
+        backend.conv2d(shape.withBatch(batch), x, norm.scale(), norm.shift(), weight.value(), y, planeSums);
+    }
+
+    /** Backward of {@link #forward(Buffer, BatchNorm2d, Buffer, Buffer, int)}: dx for the normalised input. */
+    public void backward(Buffer x, BatchNorm2d norm, Buffer dy, Buffer dx, int batch) {
+        backend.conv2dBackward(shape.withBatch(batch), x, norm.scale(), norm.shift(), dy, weight.value(), dx,
+                weight.grad());
+    }
+
     /** Adds into the weight gradient; overwrites dx unless it is null (the network's input needs none). */
     public void backward(Buffer x, Buffer dy, Buffer dx, int batch) {
         backward(x, dy, null, false, dx, batch);

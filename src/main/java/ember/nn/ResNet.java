@@ -178,8 +178,8 @@ public final class ResNet implements AutoCloseable {
             dh = blocks.get(i).backward(blockInputs[i], dh, batch, i < last, i > 0);
         }
         int stemSize = stemConvOut.length() / maxBatch;
-        Buffer a0 = stemOut.slice(0, batch * stemSize), dc0 = dStemConvOut.slice(0, batch * stemSize);
-        stemBn.backwardRelu(stemConvOut.slice(0, batch * stemSize), a0, dh, dc0, batch);
+        Buffer dc0 = dStemConvOut.slice(0, batch * stemSize);
+        stemBn.backwardRelu(stemConvOut.slice(0, batch * stemSize), dh, dc0, batch);
         stem.backward(x, dc0, null, batch);
     }
 

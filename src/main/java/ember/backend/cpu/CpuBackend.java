@@ -296,20 +296,70 @@ public final class CpuBackend implements Backend {
     /** With planeSums (else null), each output plane's sums are taken right after it is written. */
     @Override
     public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y, Buffer planeSums) {
+        convolve(s, x, null, w, y, planeSums);
+    }
+
+    /** The normalisation is applied as the images are split into the Winograd planes (or unfolded). */
+    @Override
+    public void conv2d(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums) {
+        convolve(s, x, inputAffine(s, x, xScale, xShift), w, y, planeSums);
+    }
+
+    /**
+     * Per input channel c, scale and shift at 2c and 2c + 1, for the workers to read x through
+     * (worker 0's scratch; ops never overlap).
+     */
+    private float[] inputAffine(ConvShape s, Buffer x, Buffer scale, Buffer shift) {
+        ChannelShape in = new ChannelShape(s.batch(), s.inChannels(), s.height() * s.width());
+        Checks.channels("conv2d through a normalisation", in, x, x, scale, shift);
+        CpuBuffer a = CpuBuffer.of(scale), b = CpuBuffer.of(shift);
+        float[] affine = scratch.get(0, Scratch.INPUT_AFFINE, 2 * s.inChannels());
+        for (int c = 0; c < s.inChannels(); c++) {
+            affine[2 * c] = a.data[a.offset() + c];
+            affine[2 * c + 1] = b.data[b.offset() + c];
+        }
+        return affine;
+    }
+
+    /**
+     * The image of x at offset, read through inputAffine (else null: x itself): a worker's copy
+     * of relu(x·scale + shift) for the im2col paths, which then unfold it.
+     */
+    private float[] inputImage(ConvShape s, CpuBuffer x, int offset, float[] inputAffine, int worker) {
+        if (inputAffine == null) {
+            return x.data;
+        }
+        int pixels = s.height() * s.width();
+        float[] image = scratch.get(worker, Scratch.NORMALIZED_IMAGE, s.inChannels() * pixels);
+        for (int c = 0; c < s.inChannels(); c++) {
+            VectorMath.scaleShiftRelu(x.data, offset + c * pixels, null, 0, image, c * pixels, pixels,
+                    inputAffine[2 * c], inputAffine[2 * c + 1]);
+        }
+        return image;
+    }
+
+    /** Where {@link #inputImage} put the image: its offset in x, or 0 in the worker's copy. */
+    private static int inputImageOffset(int offset, float[] inputAffine) {
+        return inputAffine == null ? offset : 0;
+    }
+
+    private void convolve(ConvShape s, Buffer x, float[] inputAffine, Buffer w, Buffer y, Buffer planeSums) {
         Checks.conv(s, x, w, y);
         int cols = s.outHeight() * s.outWidth(), outImage = s.outChannels() * cols;
         Checks.planeSums("conv2d", new ChannelShape(s.batch(), s.outChannels(), cols), y, planeSums);
         CpuBuffer cx = CpuBuffer.of(x), cw = CpuBuffer.of(w), cy = CpuBuffer.of(y);
         CpuBuffer sums = planeSums == null ? null : CpuBuffer.of(planeSums);
         if (useWinograd(s)) {
-            winograd(s.inChannels(), s.outChannels(), s, cx, cw, false, cy, sums);
+            winograd(s.inChannels(), s.outChannels(), s, cx, inputAffine, cw, false, cy, sums);
             return;
         }
         int inImage = s.inChannels() * s.height() * s.width();
         int[] sources = patchSources(s);
         parallel.eachTask(s.batch(), (worker, n) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
+            int at = cx.offset() + n * inImage;
+            Im2col.unfold(s, sources, inputImage(s, cx, at, inputAffine, worker), inputImageOffset(at, inputAffine),
+                    col);
             gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
                     col, 0, 0f, cy.data, cy.offset() + n * outImage);
             if (sums != null) {
@@ -338,7 +388,7 @@ public final class CpuBackend implements Backend {
         Checks.conv(s, dx, w, dy);
         CpuBuffer cdy = CpuBuffer.of(dy), cw = CpuBuffer.of(w), cdx = CpuBuffer.of(dx);
         if (useWinograd(s)) {
-            winograd(s.outChannels(), s.inChannels(), s, cdy, cw, true, cdx, null);
+            winograd(s.outChannels(), s.inChannels(), s, cdy, null, cw, true, cdx, null);
             return;
         }
         unfoldedBackwardData(s, cdy, cw, null, null, cdx);
@@ -388,12 +438,12 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Groups of images taken in turn by the workers: inC planes of src convolved into outC
-     * planes of dst, and with sums (else null) their plane sums. flip selects backward-data (dy
-     * in, dx out, weights transposed and flipped).
+     * Groups of images taken in turn by the workers: inC planes of src (read through
+     * inputAffine unless null) convolved into outC planes of dst, and with sums (else null)
+     * their plane sums. flip selects backward-data (dy in, dx out, weights transposed and flipped).
      */
-    private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, CpuBuffer w, boolean flip, CpuBuffer dst,
-                          CpuBuffer sums) {
+    private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, float[] inputAffine, CpuBuffer w,
+                          boolean flip, CpuBuffer dst, CpuBuffer sums) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
         int group = Winograd3x3.group(h, wd);
         float[] packed = packWeights(inC, outC, w, flip);
@@ -406,7 +456,7 @@ public final class CpuBackend implements Backend {
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, s.batch() - n),
-                    packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage,
+                    inputAffine, packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage,
                     sums == null ? null : sums.data, sums == null ? 0 : sums.offset() + 2 * n * outC);
         });
     }
@@ -446,19 +496,38 @@ public final class CpuBackend implements Backend {
         CpuBuffer reluOutput = throughRelu ? CpuBuffer.of(x) : null;
         if (!useWinograd(s)) {
             unfoldedBackwardData(s, CpuBuffer.of(dy), CpuBuffer.of(w), plus, reluOutput, CpuBuffer.of(dx));
-            conv2dBackwardFilter(s, x, dy, dw);
+            filterGradient(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(dw));
             return;
         }
-        winogradBackward(s, CpuBuffer.of(x), CpuBuffer.of(dy), CpuBuffer.of(w), plus, throughRelu, CpuBuffer.of(dx),
+        winogradBackward(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(w), plus, throughRelu,
+                CpuBuffer.of(dx), CpuBuffer.of(dw));
+    }
+
+    @Override
+    public void conv2dBackward(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w, Buffer dx,
+                               Buffer dw) {
+        Checks.conv(s, dx, w, dy);
+        Checks.conv(s, x, dw, dy);
+        float[] affine = inputAffine(s, x, xScale, xShift);
+        if (!useWinograd(s)) {
+            unfoldedBackwardData(s, CpuBuffer.of(dy), CpuBuffer.of(w), null, null, CpuBuffer.of(dx));
+            filterGradient(s, CpuBuffer.of(x), affine, CpuBuffer.of(dy), CpuBuffer.of(dw));
+            return;
+        }
+        winogradBackward(s, CpuBuffer.of(x), affine, CpuBuffer.of(dy), CpuBuffer.of(w), null, false, CpuBuffer.of(dx),
                 CpuBuffer.of(dw));
     }
 
     @Override
     public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
         Checks.conv(s, x, dw, dy);
-        CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdw = CpuBuffer.of(dw);
+        filterGradient(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(dw));
+    }
+
+    /** dw += the weight gradient, x read through inputAffine unless that is null. */
+    private void filterGradient(ConvShape s, CpuBuffer cx, float[] inputAffine, CpuBuffer cdy, CpuBuffer cdw) {
         if (useWinograd(s)) {
-            winogradBackward(s, cx, cdy, null, null, false, null, cdw);
+            winogradBackward(s, cx, inputAffine, cdy, null, null, false, null, cdw);
             return;
         }
         int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
@@ -472,7 +541,9 @@ public final class CpuBackend implements Backend {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
             java.util.Arrays.fill(partials, chunk * size, (chunk + 1) * size, 0f);
             for (int n = s.batch() * chunk / chunks; n < s.batch() * (chunk + 1) / chunks; n++) {
-                Im2col.unfold(s, sources, cx.data, cx.offset() + n * inImage, col);
+                int at = cx.offset() + n * inImage;
+                Im2col.unfold(s, sources, inputImage(s, cx, at, inputAffine, worker), inputImageOffset(at, inputAffine),
+                        col);
                 gemm.sgemm(false, true, s.outChannels(), s.patchSize(), cols, 1f,
                         cdy.data, cdy.offset() + n * s.outChannels() * cols, col, 0, 1f, partials, chunk * size);
             }
@@ -498,14 +569,15 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The weight gradient, and with w and dx backward-data too, from one read of dy. The
+     * The weight gradient (x read through inputAffine unless that is null), and with w and dx
+     * backward-data too, from one read of dy. The
      * groups are split into a fixed number of chunks ({@link #weightGradientChunks}), which the
      * workers take in turn; each chunk sums its groups' transformed dU into a slot of its own,
      * and the slots are added in chunk order at the end (so the result does not depend on the
      * schedule) and transformed into dw.
      */
-    private void winogradBackward(ConvShape s, CpuBuffer x, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus,
-                                  boolean throughRelu, CpuBuffer dx, CpuBuffer dw) {
+    private void winogradBackward(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer w,
+                                  CpuBuffer dxPlus, boolean throughRelu, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
         int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = weightGradientChunks(groups);
@@ -523,8 +595,8 @@ public final class CpuBackend implements Backend {
             int first = groups * chunk / chunks, end = groups * (chunk + 1) / chunks;
             for (int t = first; t < end; t++) {
                 int n = t * group, images = Math.min(group, s.batch() - n);
-                WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, dy.data,
-                        dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, slots,
+                WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, inputAffine,
+                        dy.data, dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, slots,
                         chunk * sumsSize, t > first, gemm);
                 if (dx != null) {
                     float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS,
@@ -568,55 +640,42 @@ public final class CpuBackend implements Backend {
                 momentum, eps);
     }
 
-    /**
-     * Batch norm in training mode, then (with relu) the residual added and the ReLU, plane by
-     * plane. The statistics merge x's plane sums, given or taken here; with them given, x is
-     * read once, to normalise it.
-     */
+    @Override
+    public void batchNormTrainingScaleShift(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
+                                            Buffer runningMean, Buffer runningVar, Buffer savedMean,
+                                            Buffer savedInvStd, Buffer scale, Buffer shift, float momentum,
+                                            float eps) {
+        Checks.channels("batchNormTrainingScaleShift", s, x, x, gamma, beta, runningMean, runningVar, savedMean,
+                savedInvStd, scale, shift);
+        Checks.planeSums("batchNormTrainingScaleShift", s, x, planeSums);
+        CpuBuffer g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta), sm = CpuBuffer.of(savedMean);
+        CpuBuffer si = CpuBuffer.of(savedInvStd), a = CpuBuffer.of(scale), c = CpuBuffer.of(shift);
+        float[] sums = statisticsSource(s, planeSums);
+        int sumsOff = planeSums != null ? CpuBuffer.of(planeSums).offset() : 0;
+        parallel.range(s.channels(), 1, (from, to) -> {
+            statistics(s, x, planeSums == null, sums, sumsOff, runningMean, runningVar, savedMean, savedInvStd,
+                    momentum, eps, from, to);
+            for (int ch = from; ch < to; ch++) {
+                float channelScale = scale(g.data[g.offset() + ch], si.data[si.offset() + ch]);
+                a.data[a.offset() + ch] = channelScale;
+                c.data[c.offset() + ch] = shift(b.data[b.offset() + ch], sm.data[sm.offset() + ch], channelScale);
+            }
+        });
+    }
+
+    /** Batch norm in training mode, then (with relu) the residual added and the ReLU, plane by plane. */
     private void batchNorm(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer residual,
                            boolean relu, Buffer y, Buffer runningMean, Buffer runningVar, Buffer savedMean,
                            Buffer savedInvStd, float momentum, float eps) {
         CpuBuffer cx = CpuBuffer.of(x), cy = CpuBuffer.of(y), g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta);
-        CpuBuffer rm = CpuBuffer.of(runningMean), rv = CpuBuffer.of(runningVar);
         CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
         float[] r = residual == null ? null : CpuBuffer.of(residual).data;
-        int rOff = residual == null ? 0 : CpuBuffer.of(residual).offset();
-        int m = s.perChannel(), pixels = s.pixels(), channels = s.channels();
-        // One array for the whole batch (worker 0's scratch when taken here): tasks fill disjoint parts.
-        float[] sums = planeSums != null ? CpuBuffer.of(planeSums).data
-                : scratch.get(0, Scratch.PARTIAL_SUMS, 2 * s.batch() * channels);
+        int rOff = residual == null ? 0 : CpuBuffer.of(residual).offset(), pixels = s.pixels(), channels = s.channels();
+        float[] sums = statisticsSource(s, planeSums);
         int sumsOff = planeSums != null ? CpuBuffer.of(planeSums).offset() : 0;
         parallel.range(channels, 1, (from, to) -> {
-            if (planeSums == null) {
-                // Image by image, so that a task reads its channels' planes of an image as one
-                // run of memory (channel by channel, 64 channels of 8×8 were 256-byte reads 16 KB apart).
-                for (int n = 0; n < s.batch(); n++) {
-                    for (int c = from; c < to; c++) {
-                        int plane = n * channels + c;
-                        VectorMath.planeSums(cx.data, cx.offset() + plane * pixels, pixels, sums, 2 * plane);
-                    }
-                }
-            }
-            for (int c = from; c < to; c++) {
-                // The planes' squared deviations (each around its own mean: accurate when
-                // |mean| >> std) merged plane by plane exactly (Chan, Golub and LeVeque).
-                double mean = 0, squares = 0;
-                for (int n = 0; n < s.batch(); n++) {
-                    int at = sumsOff + 2 * (n * channels + c);
-                    double planeMean = sums[at] / (double) pixels;
-                    float around = (float) planeMean;
-                    double planeSquares = sums[at + 1] - pixels * (planeMean - around) * (planeMean - around);
-                    double delta = planeMean - mean, before = (double) n * pixels, after = before + pixels;
-                    mean = mean + delta * pixels / after;
-                    squares = squares + (planeSquares + delta * delta * before * pixels / after);
-                }
-                float savedM = (float) mean, savedS = (float) (1 / Math.sqrt(Math.max(0, squares) / m + eps));
-                double unbiased = m > 1 ? squares / (m - 1) : squares / m;
-                rm.data[rm.offset() + c] = (float) ((1 - momentum) * rm.data[rm.offset() + c] + momentum * mean);
-                rv.data[rv.offset() + c] = (float) ((1 - momentum) * rv.data[rv.offset() + c] + momentum * unbiased);
-                sm.data[sm.offset() + c] = savedM;
-                si.data[si.offset() + c] = savedS;
-            }
+            statistics(s, x, planeSums == null, sums, sumsOff, runningMean, runningVar, savedMean, savedInvStd,
+                    momentum, eps, from, to);
             for (int n = 0; n < s.batch(); n++) {
                 for (int c = from; c < to; c++) {
                     float scale = scale(g.data[g.offset() + c], si.data[si.offset() + c]);
@@ -634,15 +693,65 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    /** Two doubles per channel for a batch-norm pass's running sums, reused across calls (ops never overlap). */
-    private double[] channelStatistics(int channels) {
-        if (statistics.length < 2 * channels) {
-            statistics = new double[2 * channels];
-        }
-        return statistics;
+    /**
+     * The array batch norm's statistics start from: planeSums's, or (when that is null) worker
+     * 0's scratch, which {@link #statistics} then fills (tasks fill disjoint parts).
+     */
+    private float[] statisticsSource(ChannelShape s, Buffer planeSums) {
+        return planeSums != null ? CpuBuffer.of(planeSums).data
+                : scratch.get(0, Scratch.PARTIAL_SUMS, 2 * s.batch() * s.channels());
     }
 
-    private double[] statistics = new double[0];
+    /**
+     * Channels [from, to)'s batch statistics merged from x's plane sums (taken here first when
+     * take is set), saved, and the running statistics updated.
+     */
+    private static void statistics(ChannelShape s, Buffer x, boolean take, float[] sums, int sumsOff,
+                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                                   float momentum, float eps, int from, int to) {
+        CpuBuffer cx = CpuBuffer.of(x), rm = CpuBuffer.of(runningMean), rv = CpuBuffer.of(runningVar);
+        CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
+        int m = s.perChannel(), pixels = s.pixels(), channels = s.channels();
+        if (take) {
+            // Image by image, so that a task reads its channels' planes of an image as one
+            // run of memory (channel by channel, 64 channels of 8×8 were 256-byte reads 16 KB apart).
+            for (int n = 0; n < s.batch(); n++) {
+                for (int c = from; c < to; c++) {
+                    int plane = n * channels + c;
+                    VectorMath.planeSums(cx.data, cx.offset() + plane * pixels, pixels, sums, sumsOff + 2 * plane);
+                }
+            }
+        }
+        for (int c = from; c < to; c++) {
+            // The planes' squared deviations (each around its own mean: accurate when
+            // |mean| >> std) merged plane by plane exactly (Chan, Golub and LeVeque).
+            double mean = 0, squares = 0;
+            for (int n = 0; n < s.batch(); n++) {
+                int at = sumsOff + 2 * (n * channels + c);
+                double planeMean = sums[at] / (double) pixels;
+                float around = (float) planeMean;
+                double planeSquares = sums[at + 1] - pixels * (planeMean - around) * (planeMean - around);
+                double delta = planeMean - mean, before = (double) n * pixels, after = before + pixels;
+                mean = mean + delta * pixels / after;
+                squares = squares + (planeSquares + delta * delta * before * pixels / after);
+            }
+            double unbiased = m > 1 ? squares / (m - 1) : squares / m;
+            rm.data[rm.offset() + c] = (float) ((1 - momentum) * rm.data[rm.offset() + c] + momentum * mean);
+            rv.data[rv.offset() + c] = (float) ((1 - momentum) * rv.data[rv.offset() + c] + momentum * unbiased);
+            sm.data[sm.offset() + c] = (float) mean;
+            si.data[si.offset() + c] = (float) (1 / Math.sqrt(Math.max(0, squares) / m + eps));
+        }
+    }
+
+    /** Two doubles per channel for batch norm backward's running sums, reused across calls (ops never overlap). */
+    private double[] channelSums(int channels) {
+        if (channelSums.length < 2 * channels) {
+            channelSums = new double[2 * channels];
+        }
+        return channelSums;
+    }
+
+    private double[] channelSums = new double[0];
 
     // Training-mode batch norm computes y = x·scale + shift from the statistics it saves, in
     // float, so that batchNormReluBackward recomputes the very same values, and so the very
@@ -666,14 +775,36 @@ public final class CpuBackend implements Backend {
         parallel.range(channels, 1, (from, to) -> {
             for (int n = 0; n < s.batch(); n++) {
                 for (int c = from; c < to; c++) {
-                    double invStd = 1 / Math.sqrt(rv.data[rv.offset() + c] + eps);
-                    float scale = (float) (invStd * g.data[g.offset() + c]);
-                    float shift = (float) (b.data[b.offset() + c] - rm.data[rm.offset() + c] * invStd * g.data[g.offset() + c]);
+                    float g0 = g.data[g.offset() + c], rv0 = rv.data[rv.offset() + c];
+                    float scale = inferenceScale(g0, rv0, eps);
+                    float shift = inferenceShift(b.data[b.offset() + c], rm.data[rm.offset() + c], g0, rv0, eps);
                     int plane = (n * channels + c) * pixels;
                     VectorMath.scaleShift(cx.data, cx.offset() + plane, cy.data, cy.offset() + plane, pixels, scale, shift);
                 }
             }
         });
+    }
+
+    @Override
+    public void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar,
+                                             float eps, Buffer scale, Buffer shift) {
+        Checks.channels("batchNormInferenceScaleShift", new ChannelShape(1, gamma.length(), 1), scale, shift, beta,
+                runningMean, runningVar);
+        CpuBuffer g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta), rm = CpuBuffer.of(runningMean);
+        CpuBuffer rv = CpuBuffer.of(runningVar), a = CpuBuffer.of(scale), c = CpuBuffer.of(shift);
+        for (int ch = 0; ch < gamma.length(); ch++) {
+            float g0 = g.data[g.offset() + ch], rv0 = rv.data[rv.offset() + ch];
+            a.data[a.offset() + ch] = inferenceScale(g0, rv0, eps);
+            c.data[c.offset() + ch] = inferenceShift(b.data[b.offset() + ch], rm.data[rm.offset() + ch], g0, rv0, eps);
+        }
+    }
+
+    private static float inferenceScale(float gamma, float runningVar, float eps) {
+        return (float) (1 / Math.sqrt(runningVar + eps) * gamma);
+    }
+
+    private static float inferenceShift(float beta, float runningMean, float gamma, float runningVar, float eps) {
+        return (float) (beta - runningMean * (1 / Math.sqrt(runningVar + eps)) * gamma);
     }
 
     @Override
@@ -684,10 +815,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
+    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta,
                                       Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
-        Checks.channels("batchNormReluBackward", s, x, dy, gamma, beta, savedMean, savedInvStd, dgamma, dbeta);
-        Checks.channels("batchNormReluBackward", s, y, dx);
+        Checks.channels("batchNormReluBackward", s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
         batchNormBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
     }
 
@@ -704,7 +834,7 @@ public final class CpuBackend implements Backend {
         float[] be = relu ? CpuBuffer.of(beta).data : null;
         int beOff = relu ? CpuBuffer.of(beta).offset() : 0, m = s.perChannel(), pixels = s.pixels();
         int channels = s.channels();
-        double[] sums = channelStatistics(channels);
+        double[] sums = channelSums(channels);
         parallel.range(channels, 1, (from, to) -> {
             // Image by image, as in the forward.
             for (int n = 0; n < s.batch(); n++) {

@@ -181,14 +181,15 @@ final class Winograd3x3 {
 
     /**
      * y[o] = Σ_c w[o][c] ⋆ x[c] for a group of images (at most {@link #group}, NCHW one after
-     * another). planes must have been cleared by {@link #clearPlanes} for this shape;
+     * another), x read through inputAffine as {@link #transformGroup} says; with sums, y's plane
+     * sums as {@link #mixAndWrite} says. planes must have been cleared by {@link #clearPlanes} for this shape;
      * transformed and products are scratch of {@link #transformedSize} for inC and outC,
      * blocks of {@link #blocksSize}, pass of {@link #passSize}.
      */
-    static void convolve(int inC, int outC, int height, int width, float[] x, int xOff, int images, float[] packed,
-                         float[] planes, float[] transformed, float[] products, float[] blocks, float[] pass,
-                         float[] y, int yOff, float[] sums, int sumsOff) {
-        transformGroup(inC, height, width, x, xOff, images, planes, pass, transformed);
+    static void convolve(int inC, int outC, int height, int width, float[] x, int xOff, int images,
+                         float[] inputAffine, float[] packed, float[] planes, float[] transformed, float[] products,
+                         float[] blocks, float[] pass, float[] y, int yOff, float[] sums, int sumsOff) {
+        transformGroup(inC, height, width, x, xOff, images, inputAffine, planes, pass, transformed);
         mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff, null, 0,
                 null, 0, sums, sumsOff);
     }
@@ -227,17 +228,23 @@ final class Winograd3x3 {
      * first, and stay zero for whatever is split into the planes next: the tile that holds an
      * image's last columns reads the next slot's first column, which rounds (only rounds) those
      * outputs, so a stale image from a worker's earlier group would make the bits depend on the
-     * schedule; and a weight gradient needs a zero output gradient there.
+     * schedule; and a weight gradient needs a zero output gradient there. With inputAffine
+     * (else null), channel c is read as relu(x·inputAffine[2c] + inputAffine[2c + 1]).
      */
-    static void transformGroup(int channels, int height, int width, float[] x, int xOff, int images, float[] planes,
-                               float[] pass, float[] v) {
+    static void transformGroup(int channels, int height, int width, float[] x, int xOff, int images,
+                               float[] inputAffine, float[] planes, float[] pass, float[] v) {
         int plane = height * width, span = span(height, width);
         if (images < group(height, width)) {
             clearPlanes(planes, height, width);
         }
         for (int c = 0; c < channels; c++) {
             for (int g = 0; g < images; g++) {
-                splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes);
+                if (inputAffine == null) {
+                    splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes);
+                } else {
+                    splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes,
+                            inputAffine[2 * c], inputAffine[2 * c + 1]);
+                }
             }
             transformInput(planes, height, width, pass, v, c * span, channels * span);
         }
@@ -251,6 +258,17 @@ final class Winograd3x3 {
      * is the column of its first pixel, and one row further on where r is 3.
      */
     static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes) {
+        splitIntoPlanes(x, off, g, height, width, planes, false, 0f, 0f);
+    }
+
+    /** {@link #splitIntoPlanes} of relu(x·scale + shift), a batch norm + ReLU applied on the way in. */
+    static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes, float scale,
+                                float shift) {
+        splitIntoPlanes(x, off, g, height, width, planes, true, scale, shift);
+    }
+
+    private static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes,
+                                        boolean normalize, float scale, float shift) {
         int p = pitch(height, width), ps = planeSize(height, width), rows = height / OUT, columns = width / OUT;
         for (int r = 0; r < OUT; r++) {
             for (int s = 0; s < OUT; s++) {
@@ -258,7 +276,11 @@ final class Winograd3x3 {
                 int src = off + (OUT * r + s) * rows * columns;
                 int dst = (OUT * ((r + 1) & 3) + (column & 3)) * ps + (r + 1 >> 2) * p + (column >> 2);
                 for (int i = 0; i < rows; i++) {
-                    copyRow(x, src + i * columns, planes, dst + i * p, columns);
+                    if (normalize) {
+                        normalizeRow(x, src + i * columns, planes, dst + i * p, columns, scale, shift);
+                    } else {
+                        copyRow(x, src + i * columns, planes, dst + i * p, columns);
+                    }
                 }
             }
         }
@@ -311,6 +333,24 @@ final class Winograd3x3 {
             FloatVector.fromArray(QUARTER, src, from).intoArray(dst, to);
         } else {
             System.arraycopy(src, from, dst, to, n);
+        }
+    }
+
+    /**
+     * dst[to + j] = max(src[from + j]·scale + shift, 0) for j < n, rows moved as in {@link
+     * #copyRow}; one fused multiply-add, as VectorMath.scaleShiftRelu rounds it.
+     */
+    private static void normalizeRow(float[] src, int from, float[] dst, int to, int n, float scale, float shift) {
+        if (n == VL) {
+            load(src, from).fma(scale, shift).max(0f).intoArray(dst, to);
+        } else if (n == HL) {
+            FloatVector.fromArray(HALF, src, from).fma(scale, shift).max(0f).intoArray(dst, to);
+        } else if (n == QL) {
+            FloatVector.fromArray(QUARTER, src, from).fma(scale, shift).max(0f).intoArray(dst, to);
+        } else {
+            for (int j = 0; j < n; j++) {
+                dst[to + j] = Math.max(Math.fma(src[from + j], scale, shift), 0f);
+            }
         }
     }
 

@@ -300,6 +300,37 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void conv2d(ConvShape shape, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums) {
+        throw unsupported("conv2d");
+    }
+
+    @Override
+    public void conv2dBackward(ConvShape shape, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w,
+                               Buffer dx, Buffer dw) {
+        throw unsupported("conv2dBackward");
+    }
+
+    @Override
+    public void batchNormTrainingScaleShift(ChannelShape shape, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
+                                            Buffer runningMean, Buffer runningVar, Buffer savedMean,
+                                            Buffer savedInvStd, Buffer scale, Buffer shift, float momentum,
+                                            float eps) {
+        throw unsupported("batchNormTrainingScaleShift");
+    }
+
+    @Override
+    public void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar,
+                                             float eps, Buffer scale, Buffer shift) {
+        throw unsupported("batchNormInferenceScaleShift");
+    }
+
+    @Override
+    public void batchNormReluBackward(ChannelShape shape, Buffer x, Buffer dy, Buffer gamma, Buffer beta,
+                                      Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        throw unsupported("batchNormReluBackward");
+    }
+
+    @Override
     public void planeSums(ChannelShape shape, Buffer x, Buffer sums) {
         throw unsupported("planeSums");
     }

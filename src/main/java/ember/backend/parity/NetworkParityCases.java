@@ -141,6 +141,37 @@ final class NetworkParityCases {
             }
         }));
         addConvolutionBackward(cases, random, c, shape, x, w, dy, dw);
+        addNormalizedConvolution(cases, random, c, shape, x, w, dy, dw);
+    }
+
+    /**
+     * The convolution of relu(x·scale + shift) per input channel (a batch norm + ReLU applied
+     * as the convolution reads x), forward with its plane sums, and backward. Scales of both
+     * signs and shifts that zero about half of the inputs.
+     */
+    private static void addNormalizedConvolution(List<ParityCase> cases, SplittableRandom random, ConvShape c,
+                                                 String shape, float[] x, float[] w, float[] dy, float[] dw) {
+        int height = c.height(), width = c.width(), outH = c.outHeight(), outW = c.outWidth();
+        float[] scale = uniform(random, c.inChannels()), shift = uniform(random, c.inChannels());
+        ChannelShape out = new ChannelShape(c.batch(), c.outChannels(), outH * outW);
+        cases.add(new ParityCase("conv2d", shape + " (of relu(x·scale + shift), and y's plane sums)",
+                Tolerances.CONVOLUTION, b -> {
+            try (Buffer xb = uploadActivations(b, x, height, width); Buffer a = upload(b, scale);
+                 Buffer sh = upload(b, shift); Buffer wb = upload(b, w); Buffer y = b.allocate(c.outputSize());
+                 Buffer sums = b.allocate(2 * c.batch() * c.outChannels())) {
+                b.conv2d(c, xb, a, sh, wb, y, sums);
+                return concat(readActivations(b, y, outH, outW), planeMoments(out, read(b, sums)));
+            }
+        }));
+        cases.add(new ParityCase("conv2dBackward", shape + " (of relu(x·scale + shift); dw accumulates)",
+                Tolerances.CONVOLUTION, b -> {
+            try (Buffer xb = uploadActivations(b, x, height, width); Buffer a = upload(b, scale);
+                 Buffer sh = upload(b, shift); Buffer dyb = uploadActivations(b, dy, outH, outW);
+                 Buffer wb = upload(b, w); Buffer dx = b.allocate(c.inputSize()); Buffer dwb = upload(b, dw)) {
+                b.conv2dBackward(c, xb, a, sh, dyb, wb, dx, dwb);
+                return concat(readActivations(b, dx, height, width), read(b, dwb));
+            }
+        }));
     }
 
     /**
@@ -235,16 +266,6 @@ final class NetworkParityCases {
         return moved;
     }
 
-    /** max((x − mean)·invStd·gamma + beta, 0): the forward output batchNormReluBackward's mask comes from. */
-    private static float[] bnRelu(ChannelShape s, float[] x, float[] gamma, float[] beta, float[] mean,
-                                  float[] invStd) {
-        float[] y = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            y[i] = (float) Math.max(normalized(s, i, x[i], gamma, beta, mean, invStd), 0);
-        }
-        return y;
-    }
-
     private static void addBatchNormAndPool(List<ParityCase> cases, SplittableRandom random, ChannelShape s) {
         int c = s.channels();
         float[] x = uniform(random, s.size()), dy = uniform(random, s.size());
@@ -272,6 +293,26 @@ final class NetworkParityCases {
                 }
             }));
         }
+        for (boolean withSums : new boolean[] {false, true}) {
+            cases.add(new ParityCase("batchNormTrainingScaleShift", shape + (withSums ? " from x's plane sums" : ""),
+                    Tolerances.NETWORK, b -> {
+                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
+                     Buffer be = upload(b, beta); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
+                     Buffer sm = b.allocate(c); Buffer si = b.allocate(c); Buffer scale = b.allocate(c);
+                     Buffer shift = b.allocate(c)) {
+                    b.batchNormTrainingScaleShift(s, xb, sums, g, be, rm, rv, sm, si, scale, shift, 0.1f, 1e-5f);
+                    return concat(concat(concat(read(b, scale), read(b, shift)), concat(read(b, rm), read(b, rv))),
+                            concat(read(b, sm), read(b, si)));
+                }
+            }));
+        }
+        cases.add(new ParityCase("batchNormInferenceScaleShift", "channels=" + c, Tolerances.NETWORK, b -> {
+            try (Buffer g = upload(b, gamma); Buffer be = upload(b, beta); Buffer rm = upload(b, mean);
+                 Buffer rv = upload(b, variance); Buffer scale = b.allocate(c); Buffer shift = b.allocate(c)) {
+                b.batchNormInferenceScaleShift(g, be, rm, rv, 1e-5f, scale, shift);
+                return concat(read(b, scale), read(b, shift));
+            }
+        }));
         cases.add(new ParityCase("batchNormInference", shape, Tolerances.NETWORK, b -> {
             try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
                  Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance)) {
@@ -301,13 +342,13 @@ final class NetworkParityCases {
                 }
             }));
         }
-        float[] offEdge = offReluEdge(s, x, gamma, beta, mean, invStd), forwardOut = bnRelu(s, offEdge, gamma, beta, mean, invStd);
+        float[] offEdge = offReluEdge(s, x, gamma, beta, mean, invStd);
         cases.add(new ParityCase("batchNormReluBackward", shape + " (dgamma, dbeta accumulate)", Tolerances.NETWORK, b -> {
-            try (Buffer xb = upload(b, offEdge); Buffer yb = upload(b, forwardOut); Buffer dyb = upload(b, dy);
+            try (Buffer xb = upload(b, offEdge); Buffer dyb = upload(b, dy);
                  Buffer g = upload(b, gamma); Buffer be = upload(b, beta); Buffer sm = upload(b, mean);
                  Buffer si = upload(b, invStd); Buffer dx = b.allocate(s.size());
                  Buffer dg = upload(b, beta); Buffer db = upload(b, mean)) {
-                b.batchNormReluBackward(s, xb, yb, dyb, g, be, sm, si, dx, dg, db);
+                b.batchNormReluBackward(s, xb, dyb, g, be, sm, si, dx, dg, db);
                 return concat(read(b, dx), concat(read(b, dg), read(b, db)));
             }
         }));

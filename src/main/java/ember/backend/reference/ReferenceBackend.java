@@ -314,6 +314,29 @@ public final class ReferenceBackend implements Backend {
         });
     }
 
+    @Override
+    public void conv2d(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums) {
+        conv2d(s, normalizedRelu(s, x, xScale, xShift), w, y, planeSums);
+    }
+
+    @Override
+    public void conv2dBackward(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w, Buffer dx,
+                               Buffer dw) {
+        conv2dBackward(s, normalizedRelu(s, x, xScale, xShift), dy, w, null, false, dx, dw);
+    }
+
+    /** relu(x·scale[c] + shift[c]) for a convolution's input, in a buffer of its own. */
+    private static RefBuffer normalizedRelu(ConvShape s, Buffer x, Buffer scale, Buffer shift) {
+        ChannelShape in = new ChannelShape(s.batch(), s.inChannels(), s.height() * s.width());
+        Checks.channels("conv2d through a normalisation", in, x, x, scale, shift);
+        RefBuffer rx = ref(x), normalized = new RefBuffer(in.size());
+        for (int i = 0; i < in.size(); i++) {
+            int c = i / in.pixels() % in.channels();
+            normalized.set(i, Math.max(rx.get(i) * ref(scale).get(c) + ref(shift).get(c), 0));
+        }
+        return normalized;
+    }
+
     /** One multiply of the convolution: output (n, o, oy, ox) takes input (n, c, iy, ix) through tap (ky, kx). */
     private interface Tap {
         void accept(int n, int o, int oy, int ox, int c, int ky, int kx, int iy, int ix);
@@ -374,7 +397,38 @@ public final class ReferenceBackend implements Backend {
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
         Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
+        statistics(s, x, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
         RefBuffer rx = ref(x), ry = ref(y);
+        for (int c = 0; c < s.channels(); c++) {
+            double mean = ref(savedMean).get(c), invStd = ref(savedInvStd).get(c);
+            for (int n = 0; n < s.batch(); n++) {
+                for (int p = 0; p < s.pixels(); p++) {
+                    int i = at(s, n, c, p);
+                    ry.set(i, (rx.get(i) - mean) * invStd * ref(gamma).get(c) + ref(beta).get(c));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void batchNormTrainingScaleShift(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
+                                            Buffer runningMean, Buffer runningVar, Buffer savedMean,
+                                            Buffer savedInvStd, Buffer scale, Buffer shift, float momentum,
+                                            float eps) {
+        Checks.channels("batchNormTrainingScaleShift", s, x, x, gamma, beta, runningMean, runningVar, savedMean,
+                savedInvStd, scale, shift);
+        statistics(s, x, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+        for (int c = 0; c < s.channels(); c++) {
+            double a = ref(gamma).get(c) * ref(savedInvStd).get(c);
+            ref(scale).set(c, a);
+            ref(shift).set(c, ref(beta).get(c) - ref(savedMean).get(c) * a);
+        }
+    }
+
+    /** Each channel's batch mean and 1/√(biased variance + eps), saved; the running statistics updated. */
+    private static void statistics(ChannelShape s, Buffer x, Buffer runningMean, Buffer runningVar, Buffer savedMean,
+                                   Buffer savedInvStd, float momentum, float eps) {
+        RefBuffer rx = ref(x);
         int m = s.perChannel();
         for (int c = 0; c < s.channels(); c++) {
             double sum = 0;
@@ -392,18 +446,21 @@ public final class ReferenceBackend implements Backend {
                 }
             }
             double variance = squares / m;
-            double invStd = 1 / Math.sqrt(variance + eps);
-            for (int n = 0; n < s.batch(); n++) {
-                for (int p = 0; p < s.pixels(); p++) {
-                    int i = at(s, n, c, p);
-                    ry.set(i, (rx.get(i) - mean) * invStd * ref(gamma).get(c) + ref(beta).get(c));
-                }
-            }
             double unbiased = m > 1 ? squares / (m - 1) : variance;
             ref(runningMean).set(c, (1 - momentum) * ref(runningMean).get(c) + momentum * mean);
             ref(runningVar).set(c, (1 - momentum) * ref(runningVar).get(c) + momentum * unbiased);
             ref(savedMean).set(c, mean);
-            ref(savedInvStd).set(c, invStd);
+            ref(savedInvStd).set(c, 1 / Math.sqrt(variance + eps));
+        }
+    }
+
+    @Override
+    public void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar,
+                                             float eps, Buffer scale, Buffer shift) {
+        for (int c = 0; c < gamma.length(); c++) {
+            double a = ref(gamma).get(c) / Math.sqrt(ref(runningVar).get(c) + eps);
+            ref(scale).set(c, a);
+            ref(shift).set(c, ref(beta).get(c) - ref(runningMean).get(c) * a);
         }
     }
 
@@ -450,6 +507,20 @@ public final class ReferenceBackend implements Backend {
             ref(dgamma).set(c, ref(dgamma).get(c) + sumDyXhat);
             ref(dbeta).set(c, ref(dbeta).get(c) + sumDy);
         }
+    }
+
+    @Override
+    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta,
+                                      Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        Checks.channels("batchNormReluBackward", s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
+        RefBuffer rx = ref(x), masked = new RefBuffer(s.size());
+        for (int i = 0; i < s.size(); i++) {
+            int c = i / s.pixels() % s.channels();
+            double normalized = (rx.get(i) - ref(savedMean).get(c)) * ref(savedInvStd).get(c) * ref(gamma).get(c)
+                    + ref(beta).get(c);
+            masked.set(i, normalized > 0 ? ref(dy).get(i) : 0);
+        }
+        batchNormBackward(s, x, masked, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
     }
 
     @Override

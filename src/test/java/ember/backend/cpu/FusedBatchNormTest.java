@@ -9,8 +9,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CPU backend's fused batch norm + ReLU, and its statistics from plane sums a convolution
- * took, give bit for bit what its separate ops give. The
+ * The CPU backend's fused batch norm + ReLU, its statistics from plane sums a convolution took,
+ * and its convolutions that apply a batch norm as they read, give bit for bit what its
+ * separate ops give. The
  * backward pass recomputes the ReLU's mask from x instead of reading the forward's output, so
  * a single pixel on which the two disagree fails this (the parity cases, with their
  * tolerances and inputs kept off the mask's edge, could not see it).
@@ -90,7 +91,7 @@ class FusedBatchNormTest {
                 cpu.reluBackward(separate.y, separate.dy, separate.dy);
                 cpu.batchNormBackward(s, separate.x, separate.dy, separate.gamma, separate.savedMean,
                         separate.savedInvStd, separate.dx, separate.dgamma, separate.dbeta);
-                cpu.batchNormReluBackward(s, fused.x, fused.y, fused.dy, fused.gamma, fused.beta, fused.savedMean,
+                cpu.batchNormReluBackward(s, fused.x, fused.dy, fused.gamma, fused.beta, fused.savedMean,
                         fused.savedInvStd, fused.dx, fused.dgamma, fused.dbeta);
                 for (String name : new String[] {"dx", "dgamma", "dbeta"}) {
                     assertArrayEquals(separate.read(name), fused.read(name), name + ", " + s);
@@ -118,12 +119,51 @@ class FusedBatchNormTest {
                  Buffer after = cpu.allocate(2 * out.batch() * out.channels())) {
                 cpu.conv2d(c, x, w, y, fused);
                 cpu.planeSums(out, y, after);
-                float[] expected = new float[after.length()], actual = new float[fused.length()];
-                cpu.read(after, expected);
-                cpu.read(fused, actual);
-                assertArrayEquals(expected, actual, c.toString());
+                assertArrayEquals(read(cpu, after), read(cpu, fused), c.toString());
             }
         }
+    }
+
+    /**
+     * A convolution that applies a batch norm + ReLU as it reads its input gives the bits of
+     * the same convolution of that output written out (forward, backward-data and weight
+     * gradient), on Winograd groups at 32, 16 and 8 pixels, a part-filled one, and im2col.
+     */
+    @Test
+    void convolutionThroughANormalisationEqualsConvolutionOfTheNormalisedInput() {
+        SplittableRandom random = new SplittableRandom(14);
+        for (ConvShape c : new ConvShape[] {new ConvShape(5, 3, 32, 32, 4, 3, 1, 1),
+            new ConvShape(22, 3, 16, 16, 5, 3, 1, 1), new ConvShape(17, 4, 8, 8, 6, 3, 1, 1),
+            new ConvShape(3, 4, 16, 16, 6, 3, 2, 1)}) {
+            ChannelShape in = new ChannelShape(c.batch(), c.inChannels(), c.height() * c.width());
+            Inputs bn = new Inputs(in, random);
+            float[] w = uniform(random, c.weightSize()), dy = uniform(random, c.outputSize());
+            float[] dw = uniform(random, c.weightSize());
+            try (CpuBackend cpu = CpuBackend.javaOnly(2); Model written = new Model(cpu, bn);
+                 Model later = new Model(cpu, bn); Buffer wb = upload(cpu, w); Buffer dyb = upload(cpu, dy); Buffer scale = cpu.allocate(c.inChannels());
+                 Buffer shift = cpu.allocate(c.inChannels()); Buffer y1 = cpu.allocate(c.outputSize());
+                 Buffer y2 = cpu.allocate(c.outputSize()); Buffer dw1 = upload(cpu, dw); Buffer dw2 = upload(cpu, dw)) {
+                cpu.batchNormReluTraining(in, written.x, null, written.gamma, written.beta, null, written.y,
+                        written.runningMean, written.runningVar, written.savedMean, written.savedInvStd, 0.1f, 1e-5f);
+                cpu.conv2d(c, written.y, wb, y1, null);
+                cpu.conv2dBackward(c, written.y, dyb, wb, null, false, written.dx, dw1);
+                cpu.batchNormTrainingScaleShift(in, later.x, null, later.gamma, later.beta, later.runningMean,
+                        later.runningVar, later.savedMean, later.savedInvStd, scale, shift, 0.1f, 1e-5f);
+                cpu.conv2d(c, later.x, scale, shift, wb, y2, null);
+                cpu.conv2dBackward(c, later.x, scale, shift, dyb, wb, later.dx, dw2);
+                for (String name : new String[] {"runningMean", "runningVar", "savedMean", "savedInvStd", "dx"}) {
+                    assertArrayEquals(written.read(name), later.read(name), name + ", " + c);
+                }
+                assertArrayEquals(read(cpu, y1), read(cpu, y2), "y, " + c);
+                assertArrayEquals(read(cpu, dw1), read(cpu, dw2), "dw, " + c);
+            }
+        }
+    }
+
+    private static float[] read(CpuBackend cpu, Buffer b) {
+        float[] v = new float[b.length()];
+        cpu.read(b, v);
+        return v;
     }
 
     private static float[] uniform(SplittableRandom random, int n) {

@@ -24,7 +24,7 @@ ember_epoch() {
   local pin=()
   [ "$cpus" != all ] && pin=(taskset -c "$cpus")
   timeout 240 "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
-    -Djava.awt.headless=true -jar "$jar" exp2 --device cpu --data "$data" --epochs 1 --train-images "$images" \
+    -Djava.awt.headless=true -XX:+UseTransparentHugePages -jar "$jar" exp2 --device cpu --data "$data" --epochs 1 --train-images "$images" \
     --test-images 1000 --out "$out/run-$label" > "$out/$label.log" 2>&1
   echo "$label (rc $?): $(tr '\r' '\n' < "$out/$label.log" | grep -E '^(backend|epoch .*img/s)' | tr '\n' ' ')" \
     | tee -a "$summary"

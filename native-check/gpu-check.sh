@@ -91,7 +91,9 @@ done
 log "java: $("$java" -version 2>&1 | head -n 1)"
 
 # An array, not a function: timeout runs programs, not shell functions.
-ember=("$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djava.awt.headless=true -jar "$jar")
+# Huge pages as the launcher asks for them (src/main/sh/ember).
+ember=("$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djava.awt.headless=true
+  -XX:+UseTransparentHugePages -jar "$jar")
 
 section "parity self-test (every op against the double-precision reference)"
 step selftest-cuda 120 "${ember[@]}" selftest --device cuda

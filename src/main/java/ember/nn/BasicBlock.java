@@ -114,13 +114,15 @@ public final class BasicBlock implements AutoCloseable {
         Buffer c1 = rows(conv1Out, outSize, batch), c2 = rows(conv2Out, outSize, batch);
         Buffer out = rows(output, outSize, batch);
         // Only training's batch statistics need the plane sums.
-        Buffer s1 = training ? rows(conv1Sums, sumsSize, batch) : null, s2 = training ? rows(conv2Sums, sumsSize, batch) : null;
+        Buffer s1 = training ? rows(conv1Sums, sumsSize, batch) : null;
+        Buffer s2 = training ? rows(conv2Sums, sumsSize, batch) : null;
         conv1.forward(x, c1, s1, batch);
         bn1.normalizeLater(c1, s1, batch, training);
         conv2.forward(c1, bn1, c2, s2, batch);
         Buffer shortcut = x;
         if (shortcutConv != null) {
-            Buffer sc = rows(shortcutConvOut, outSize, batch), ss = training ? rows(shortcutConvSums, sumsSize, batch) : null;
+            Buffer sc = rows(shortcutConvOut, outSize, batch);
+            Buffer ss = training ? rows(shortcutConvSums, sumsSize, batch) : null;
             shortcut = rows(shortcutOut, outSize, batch);
             shortcutConv.forward(x, sc, ss, batch);
             shortcutBn.forward(sc, ss, shortcut, batch, training);

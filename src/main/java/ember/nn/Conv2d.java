@@ -51,7 +51,10 @@ public final class Conv2d {
         forward(x, y, null, batch);
     }
 
-    /** y = conv(x), and with planeSums (else null) y's plane sums for the batch norm after it ({@link ember.backend.Backend#planeSums}). */
+    /**
+     * y = conv(x), and with planeSums (else null) y's plane sums for the batch norm after it
+     * ({@link Backend#planeSums}).
+     */
     public void forward(Buffer x, Buffer y, Buffer planeSums, int batch) {
         backend.conv2d(shape.withBatch(batch), x, weight.value(), y, planeSums);
     }

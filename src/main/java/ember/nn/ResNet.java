@@ -187,7 +187,8 @@ public final class ResNet implements AutoCloseable {
     public void close() {
         blocks.forEach(BasicBlock::close);
         stemBn.close();
-        for (Buffer b : new Buffer[] {stemConvOut, stemSums, stemOut, pooled, logits, dStemConvOut, dPooled, dLastBlockOut}) {
+        for (Buffer b : new Buffer[] {stemConvOut, stemSums, stemOut, pooled, logits, dStemConvOut, dPooled,
+            dLastBlockOut}) {
             b.close();
         }
         parameters.close();

@@ -322,12 +322,14 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The image of x at offset, read through inputAffine (else null: x itself): a worker's copy
-     * of relu(x·scale + shift) for the im2col paths, which then unfold it.
+     * Im2col.unfold of the image of x at offset, read through inputAffine unless that is null:
+     * then relu(x·scale + shift) goes to the worker's scratch first, and is unfolded from there.
      */
-    private float[] inputImage(ConvShape s, CpuBuffer x, int offset, float[] inputAffine, int worker) {
+    private void unfoldInput(ConvShape s, int[] sources, CpuBuffer x, int offset, float[] inputAffine, int worker,
+                             float[] col) {
         if (inputAffine == null) {
-            return x.data;
+            Im2col.unfold(s, sources, x.data, offset, col);
+            return;
         }
         int pixels = s.height() * s.width();
         float[] image = scratch.get(worker, Scratch.NORMALIZED_IMAGE, s.inChannels() * pixels);
@@ -335,12 +337,7 @@ public final class CpuBackend implements Backend {
             VectorMath.scaleShiftRelu(x.data, offset + c * pixels, null, 0, image, c * pixels, pixels,
                     inputAffine[2 * c], inputAffine[2 * c + 1]);
         }
-        return image;
-    }
-
-    /** Where {@link #inputImage} put the image: its offset in x, or 0 in the worker's copy. */
-    private static int inputImageOffset(int offset, float[] inputAffine) {
-        return inputAffine == null ? offset : 0;
+        Im2col.unfold(s, sources, image, 0, col);
     }
 
     private void convolve(ConvShape s, Buffer x, float[] inputAffine, Buffer w, Buffer y, Buffer planeSums) {
@@ -357,9 +354,7 @@ public final class CpuBackend implements Backend {
         int[] sources = patchSources(s);
         parallel.eachTask(s.batch(), (worker, n) -> {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            int at = cx.offset() + n * inImage;
-            Im2col.unfold(s, sources, inputImage(s, cx, at, inputAffine, worker), inputImageOffset(at, inputAffine),
-                    col);
+            unfoldInput(s, sources, cx, cx.offset() + n * inImage, inputAffine, worker, col);
             gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
                     col, 0, 0f, cy.data, cy.offset() + n * outImage);
             if (sums != null) {
@@ -456,8 +451,9 @@ public final class CpuBackend implements Backend {
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, s.batch() - n),
-                    inputAffine, packed, planes, transformed, products, blocks, pass, dst.data, dst.offset() + n * outImage,
-                    sums == null ? null : sums.data, sums == null ? 0 : sums.offset() + 2 * n * outC);
+                    inputAffine, packed, planes, transformed, products, blocks, pass, dst.data,
+                    dst.offset() + n * outImage, sums == null ? null : sums.data,
+                    sums == null ? 0 : sums.offset() + 2 * n * outC);
         });
     }
 
@@ -541,9 +537,7 @@ public final class CpuBackend implements Backend {
             float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
             java.util.Arrays.fill(partials, chunk * size, (chunk + 1) * size, 0f);
             for (int n = s.batch() * chunk / chunks; n < s.batch() * (chunk + 1) / chunks; n++) {
-                int at = cx.offset() + n * inImage;
-                Im2col.unfold(s, sources, inputImage(s, cx, at, inputAffine, worker), inputImageOffset(at, inputAffine),
-                        col);
+                unfoldInput(s, sources, cx, cx.offset() + n * inImage, inputAffine, worker, col);
                 gemm.sgemm(false, true, s.outChannels(), s.patchSize(), cols, 1f,
                         cdy.data, cdy.offset() + n * s.outChannels() * cols, col, 0, 1f, partials, chunk * size);
             }
@@ -596,8 +590,8 @@ public final class CpuBackend implements Backend {
             for (int t = first; t < end; t++) {
                 int n = t * group, images = Math.min(group, s.batch() - n);
                 WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, inputAffine,
-                        dy.data, dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed, slots,
-                        chunk * sumsSize, t > first, gemm);
+                        dy.data, dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed,
+                        slots, chunk * sumsSize, t > first, gemm);
                 if (dx != null) {
                     float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS,
                             Winograd3x3.transformedSize(inC, h, wd));

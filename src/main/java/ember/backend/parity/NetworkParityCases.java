@@ -220,13 +220,15 @@ final class NetworkParityCases {
         }
         java.util.Arrays.fill(ones, 1f);
         for (boolean withSums : new boolean[] {false, true}) {
-            String what = s.batch() + "x" + c + "x" + s.pixels() + " around 100" + (withSums ? ", from x's plane sums" : "");
+            String what = s.batch() + "x" + c + "x" + s.pixels() + " around 100"
+                    + (withSums ? ", from x's plane sums" : "");
             cases.add(new ParityCase("batchNormTraining", what, Tolerances.NETWORK, b -> {
                 try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, ones);
                      Buffer be = upload(b, zeros); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, zeros);
                      Buffer rv = upload(b, ones); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
                     b.batchNormTraining(s, xb, sums, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                    return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                    return concat(concat(read(b, y), read(b, rm)),
+                            concat(read(b, rv), concat(read(b, sm), read(b, si))));
                 }
             }));
         }
@@ -289,7 +291,8 @@ final class NetworkParityCases {
                      Buffer be = upload(b, beta); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean);
                      Buffer rv = upload(b, variance); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
                     b.batchNormTraining(s, xb, sums, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                    return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                    return concat(concat(read(b, y), read(b, rm)),
+                            concat(read(b, rv), concat(read(b, sm), read(b, si))));
                 }
             }));
         }
@@ -338,7 +341,8 @@ final class NetworkParityCases {
                      Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
                      Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
                     b.batchNormReluTraining(s, xb, sums, g, be, r, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                    return concat(concat(read(b, y), read(b, rm)), concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                    return concat(concat(read(b, y), read(b, rm)),
+                            concat(read(b, rv), concat(read(b, sm), read(b, si))));
                 }
             }));
         }

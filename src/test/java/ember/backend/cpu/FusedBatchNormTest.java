@@ -140,8 +140,9 @@ class FusedBatchNormTest {
             float[] w = uniform(random, c.weightSize()), dy = uniform(random, c.outputSize());
             float[] dw = uniform(random, c.weightSize());
             try (CpuBackend cpu = CpuBackend.javaOnly(2); Model written = new Model(cpu, bn);
-                 Model later = new Model(cpu, bn); Buffer wb = upload(cpu, w); Buffer dyb = upload(cpu, dy); Buffer scale = cpu.allocate(c.inChannels());
-                 Buffer shift = cpu.allocate(c.inChannels()); Buffer y1 = cpu.allocate(c.outputSize());
+                 Model later = new Model(cpu, bn); Buffer wb = upload(cpu, w); Buffer dyb = upload(cpu, dy);
+                 Buffer scale = cpu.allocate(c.inChannels()); Buffer shift = cpu.allocate(c.inChannels());
+                 Buffer y1 = cpu.allocate(c.outputSize());
                  Buffer y2 = cpu.allocate(c.outputSize()); Buffer dw1 = upload(cpu, dw); Buffer dw2 = upload(cpu, dw)) {
                 cpu.batchNormReluTraining(in, written.x, null, written.gamma, written.beta, null, written.y,
                         written.runningMean, written.runningVar, written.savedMean, written.savedInvStd, 0.1f, 1e-5f);

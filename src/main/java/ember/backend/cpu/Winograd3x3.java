@@ -238,13 +238,11 @@ final class Winograd3x3 {
             clearPlanes(planes, height, width);
         }
         for (int c = 0; c < channels; c++) {
+            boolean normalize = inputAffine != null;
+            float scale = normalize ? inputAffine[2 * c] : 0f, shift = normalize ? inputAffine[2 * c + 1] : 0f;
             for (int g = 0; g < images; g++) {
-                if (inputAffine == null) {
-                    splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes);
-                } else {
-                    splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes,
-                            inputAffine[2 * c], inputAffine[2 * c + 1]);
-                }
+                splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes, normalize, scale,
+                        shift);
             }
             transformInput(planes, height, width, pass, v, c * span, channels * span);
         }
@@ -261,12 +259,10 @@ final class Winograd3x3 {
         splitIntoPlanes(x, off, g, height, width, planes, false, 0f, 0f);
     }
 
-    /** {@link #splitIntoPlanes} of relu(x·scale + shift), a batch norm + ReLU applied on the way in. */
-    static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes, float scale,
-                                float shift) {
-        splitIntoPlanes(x, off, g, height, width, planes, true, scale, shift);
-    }
-
+    /**
+     * With normalize, {@link #splitIntoPlanes} of relu(x·scale + shift): a batch norm + ReLU
+     * applied on the way in.
+     */
     private static void splitIntoPlanes(float[] x, int off, int g, int height, int width, float[] planes,
                                         boolean normalize, float scale, float shift) {
         int p = pitch(height, width), ps = planeSize(height, width), rows = height / OUT, columns = width / OUT;

@@ -219,13 +219,20 @@ final class NetworkParityCases {
             x[i] += 100;
         }
         java.util.Arrays.fill(ones, 1f);
+        addBatchNormTraining(cases, s, s.batch() + "x" + c + "x" + s.pixels() + " around 100", x, ones, zeros, zeros,
+                ones);
+    }
+
+    /** batchNormTraining on these inputs, taking its statistics from x and from x's plane sums. */
+    private static void addBatchNormTraining(List<ParityCase> cases, ChannelShape s, String shape, float[] x,
+                                             float[] gamma, float[] beta, float[] mean, float[] variance) {
+        int c = s.channels();
         for (boolean withSums : new boolean[] {false, true}) {
-            String what = s.batch() + "x" + c + "x" + s.pixels() + " around 100"
-                    + (withSums ? ", from x's plane sums" : "");
-            cases.add(new ParityCase("batchNormTraining", what, Tolerances.NETWORK, b -> {
-                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, ones);
-                     Buffer be = upload(b, zeros); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, zeros);
-                     Buffer rv = upload(b, ones); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
+            cases.add(new ParityCase("batchNormTraining", shape + (withSums ? ", from x's plane sums" : ""),
+                    Tolerances.NETWORK, b -> {
+                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
+                     Buffer be = upload(b, beta); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean);
+                     Buffer rv = upload(b, variance); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
                     b.batchNormTraining(s, xb, sums, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
                     return concat(concat(read(b, y), read(b, rm)),
                             concat(read(b, rv), concat(read(b, sm), read(b, si))));
@@ -284,18 +291,7 @@ final class NetworkParityCases {
                 return planeMoments(s, read(b, sums));
             }
         }));
-        for (boolean withSums : new boolean[] {false, true}) {
-            cases.add(new ParityCase("batchNormTraining", shape + (withSums ? " from x's plane sums" : ""),
-                    Tolerances.NETWORK, b -> {
-                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
-                     Buffer be = upload(b, beta); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean);
-                     Buffer rv = upload(b, variance); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
-                    b.batchNormTraining(s, xb, sums, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                    return concat(concat(read(b, y), read(b, rm)),
-                            concat(read(b, rv), concat(read(b, sm), read(b, si))));
-                }
-            }));
-        }
+        addBatchNormTraining(cases, s, shape, x, gamma, beta, mean, variance);
         for (boolean withSums : new boolean[] {false, true}) {
             cases.add(new ParityCase("batchNormTrainingScaleShift", shape + (withSums ? " from x's plane sums" : ""),
                     Tolerances.NETWORK, b -> {

@@ -2,9 +2,12 @@
 
 // One SGD step with PyTorch semantics, fused into one pass over params, grads and velocity:
 //   g' = g + weight_decay * p;  v = momentum * v + g';  p -= lr * v   (momentum 0: p -= lr * g')
-// velocity is not touched (and may be null) when use_momentum is 0.
+// velocity is not touched (and may be null) when use_momentum is 0. The learning rate is read from
+// device memory, so a captured step replays with whatever rate the host wrote there last.
 extern "C" __global__ void ember_sgd_step(float* params, const float* grads, float* velocity, int n,
-                                          float lr, float momentum, float weight_decay, int use_momentum) {
+                                          const float* learning_rate, float momentum, float weight_decay,
+                                          int use_momentum) {
+    const float lr = *learning_rate;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         float p = params[i];
         float step = grads[i] + weight_decay * p;

@@ -5,8 +5,11 @@ import ember.backend.cuda.CudaBackend;
 import ember.backend.cuda.CudaProbe;
 import ember.backend.cuda.CudaUnavailableException;
 import ember.backend.reference.ReferenceBackend;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
-/** Turns a --device value into a backend, with the reason it was chosen. */
+/** Turns a --device value into a backend that can run the whole job, with the reason it was chosen. */
 public final class Backends {
     private Backends() {}
 
@@ -25,30 +28,68 @@ public final class Backends {
 
     public static final String DEVICES = "auto, cuda, cpu, reference";
 
-    public static Choice open(String device) {
+    /**
+     * The backend --device names, refused (IllegalArgumentException, one line) when it cannot run
+     * all of the job; with "auto", the fastest present one that can ({@link Job#fastestFirst}).
+     */
+    public static Choice open(String device, Job job) {
         int threads = Runtime.getRuntime().availableProcessors();
         return switch (device) {
             case "cpu" -> new Choice(CpuBackend.withBlasIfPresent(threads), "asked for with --device cpu");
             case "reference" -> new Choice(new ReferenceBackend(), "asked for with --device reference");
-            case "cuda" -> new Choice(openCuda(), "asked for with --device cuda");
-            case "auto" -> auto(threads);
+            case "cuda" -> new Choice(whole(openCuda(), job), "asked for with --device cuda");
+            case "auto" -> auto(threads, job);
             default -> throw new IllegalArgumentException("unknown --device '" + device + "'; choose one of " + DEVICES);
         };
     }
 
-    /** CUDA when the probe finds driver, device and cuBLAS; otherwise the CPU, saying what CUDA lacks. */
-    private static Choice auto(int threads) {
-        CudaProbe.Report cuda = CudaProbe.check();
-        if (cuda.usable()) {
-            // The probe found everything, so a failure to open is a real error, not a reason to fall back.
-            return new Choice(CudaBackend.open(), "auto: CUDA is usable (" + cuda.devices() + " device(s))");
+    /** Tries the job's backends fastest first; says why each one before the chosen was passed over. */
+    private static Choice auto(int threads, Job job) {
+        List<String> passedOver = new ArrayList<>();
+        for (String name : job.fastestFirst()) {
+            switch (name) {
+                case "cuda" -> {
+                    CudaProbe.Report cuda = CudaProbe.check();
+                    if (!cuda.usable()) {
+                        passedOver.add("CUDA not used: " + cuda.reason());
+                        continue;
+                    }
+                    // The probe found everything, so a failure to open is a real error, not a reason to fall back.
+                    CudaBackend backend = CudaBackend.open();
+                    Set<Primitive> missing = job.missingOn(backend);
+                    if (missing.isEmpty()) {
+                        return new Choice(backend, reason(job, passedOver, "CUDA is usable (" + cuda.devices()
+                                + " device(s)) and runs all of " + job.label()));
+                    }
+                    backend.close();
+                    passedOver.add("CUDA is usable but cannot run " + job.label() + " yet: it lacks "
+                            + Primitive.names(missing) + " (cuDNN is not bound)");
+                }
+                case "cpu" -> {
+                    return new Choice(CpuBackend.withBlasIfPresent(threads), reason(job, passedOver, "the CPU runs all of "
+                            + job.label()));
+                }
+                default -> throw new IllegalStateException("no backend named " + name);
+            }
         }
-        return new Choice(CpuBackend.withBlasIfPresent(threads), autoCpuReason(cuda));
+        throw new IllegalStateException("no backend can run " + job.label() + ": " + String.join("; ", passedOver));
     }
 
-    /** Why auto runs on the CPU: every missing CUDA piece, with the file names and what to set. */
-    static String autoCpuReason(CudaProbe.Report cuda) {
-        return "auto: CUDA not used: " + cuda.reason();
+    private static String reason(Job job, List<String> passedOver, String chosen) {
+        String order = "auto tries " + String.join(", then ", job.fastestFirst()) + " for " + job.label() + " ("
+                + job.whyThisOrder() + ")";
+        return "auto: " + chosen + "; " + order + (passedOver.isEmpty() ? "" : "; " + String.join("; ", passedOver));
+    }
+
+    /** backend itself when it runs all of job, else closed and refused, naming what it lacks. */
+    private static Backend whole(Backend backend, Job job) {
+        Set<Primitive> missing = job.missingOn(backend);
+        if (missing.isEmpty()) {
+            return backend;
+        }
+        backend.close();
+        throw new IllegalArgumentException("--device " + backend.name() + " cannot run " + job.label() + " yet: it lacks "
+                + Primitive.names(missing) + "; use --device cpu or auto");
     }
 
     private static CudaBackend openCuda() {

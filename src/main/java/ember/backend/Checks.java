@@ -17,6 +17,17 @@ public final class Checks {
         }
     }
 
+    /**
+     * An aliasing rule a contract states ("never dx itself"): a and b (when both are given)
+     * share no element. Cheap: two buffers' offsets, not their contents.
+     */
+    public static void disjoint(String op, String aName, Buffer a, String bName, Buffer b) {
+        if (a instanceof Span sa && b instanceof Span sb && sa.overlaps(sb)) {
+            throw new IllegalArgumentException(op + ": " + aName + " " + a + " overlaps " + bName + " " + b
+                    + "; they must be separate buffers");
+        }
+    }
+
     public static void slice(int capacity, int offset, int length) {
         if (offset < 0 || length < 0 || (long) offset + length > capacity) {
             throw new IndexOutOfBoundsException("slice [" + offset + ", " + ((long) offset + length)
@@ -60,11 +71,11 @@ public final class Checks {
         }
     }
 
-    /** op's tensor and its plane sums (two per image and channel), the sums when not null. */
-    public static void planeSums(String op, ChannelShape s, Buffer x, Buffer sums) {
+    /** op's tensor and its statistics (two per image and channel), the statistics when not null. */
+    public static void stats(String op, ChannelShape s, Buffer x, Buffer stats) {
         atLeast(op, "x", x, s.size());
-        if (sums != null) {
-            atLeast(op, "planeSums", sums, 2L * s.batch() * s.channels());
+        if (stats != null) {
+            atLeast(op, "stats", stats, 2L * s.batch() * s.channels());
         }
     }
 
@@ -74,11 +85,11 @@ public final class Checks {
         atLeast(op, pooledName, pooled, (long) s.batch() * s.channels());
     }
 
-    /** Logits and their gradient hold batch × classes values, labels batch, stats (loss, correct) 2. */
+    /** Logits and their gradient hold batch × classes values, labels batch, sums (loss, correct) 2. */
     public static void crossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
         atLeast("softmaxCrossEntropy", "logits", logits, (long) batch * classes);
         atLeast("softmaxCrossEntropy", "labels", labels, batch);
         atLeast("softmaxCrossEntropy", "dlogits", dlogits, (long) batch * classes);
-        atLeast("softmaxCrossEntropy", "stats", stats, 2);
+        atLeast("softmaxCrossEntropy", "sums", stats, 2);
     }
 }

@@ -35,6 +35,12 @@ public abstract class Span implements Buffer {
         return offset;
     }
 
+    /** Whether this window and {@code other} share at least one element of the same storage. */
+    public final boolean overlaps(Span other) {
+        return root == other.root && length > 0 && other.length > 0
+                && offset < other.offset + other.length && other.offset < offset + length;
+    }
+
     protected final void checkOpen() {
         if (root.closed) {
             throw new IllegalStateException("buffer used after close: " + this);

@@ -1,6 +1,7 @@
 package ember.cli;
 
 import ember.backend.Backends;
+import ember.backend.Job;
 import ember.exp1.Exp1Config;
 import ember.exp1.Exp1Data;
 import ember.exp1.Exp1Model;
@@ -46,7 +47,7 @@ final class Exp1Command implements Callable<Integer> {
         Exp1Config config = options.config();
         Exp1Data data = Exp1Data.of(config, TargetFunction.parse(config.function()));
         Exp1Trainer.Result result;
-        try (Backends.Choice choice = Backends.open(options.device);
+        try (Backends.Choice choice = Backends.open(options.device, Job.EXP1);
              Progress progress = new Progress("exp1", config.epochs())) {
             out.println(choice.summary());
             out.flush();
@@ -80,7 +81,7 @@ final class Exp1Command implements Callable<Integer> {
         Exp1Config config = saved.config();
         Exp1Data data = Exp1Data.of(config, TargetFunction.parse(config.function()));
         float[] prediction;
-        try (Backends.Choice choice = Backends.open(options.device);
+        try (Backends.Choice choice = Backends.open(options.device, Job.EXP1);
              Mlp model = new Mlp(choice.backend(), config.shape(), Exp1Data.GRID_POINTS)) {
             Exp1Model.restore(choice.backend(), model, saved.weights());
             prediction = Exp1Model.predict(choice.backend(), model, data.gridX());

@@ -1,6 +1,7 @@
 package ember.cli;
 
 import ember.backend.Backends;
+import ember.backend.Job;
 import ember.exp1.Exp1Config;
 import ember.exp1.Exp1Data;
 import ember.exp1.Exp1Plots;
@@ -43,7 +44,7 @@ final class Exp1SweepCommand implements Callable<Integer> {
         Exp1Config base = options.config();
         Exp1Data data = Exp1Data.of(base, TargetFunction.parse(base.function()));
         List<Row> rows = new ArrayList<>();
-        try (Backends.Choice choice = Backends.open(options.device)) {
+        try (Backends.Choice choice = Backends.open(options.device, Job.EXP1)) {
             out.println(choice.summary());
             out.flush();
             for (int epochs : EPOCHS) {

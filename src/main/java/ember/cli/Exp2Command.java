@@ -1,6 +1,7 @@
 package ember.cli;
 
 import ember.backend.Backends;
+import ember.backend.Job;
 import ember.data.BatchLoader;
 import ember.data.Cifar10;
 import ember.data.Cifar10Data;
@@ -110,7 +111,7 @@ final class Exp2Command implements Callable<Integer> {
         var train = trainImages == null ? dataset.train() : dataset.train().sample(trainImages, seed);
         var test = testImages == null ? dataset.test() : dataset.test().sample(testImages, seed);
 
-        try (Backends.Choice choice = Backends.open(device);
+        try (Backends.Choice choice = Backends.open(device, Job.EXP2);
              Exp2Trainer trainer = new Exp2Trainer(choice.backend(), config, batch, seed);
              BatchLoader trainLoader = new BatchLoader(train, BatchLoader.Options.training(batch, seed));
              BatchLoader testLoader = new BatchLoader(test, BatchLoader.Options.evaluation(batch))) {

@@ -1,6 +1,7 @@
 package ember.cli;
 
 import ember.backend.Backends;
+import ember.backend.Job;
 import ember.backend.parity.ParityRun;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -29,7 +30,7 @@ final class SelftestCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         long s = seed != null ? seed : System.nanoTime();
-        try (Backends.Choice choice = Backends.open(device)) {
+        try (Backends.Choice choice = Backends.open(device, Job.CHECK)) {
             out.println(choice.summary());
             return ParityRun.run(choice.backend(), s, out) == 0 ? 0 : EXIT_MISMATCH;
         }

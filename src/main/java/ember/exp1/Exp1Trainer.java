@@ -11,10 +11,12 @@ import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
 /**
- * Trains the exp1 MLP on one backend. Samples stay on the device; each step uploads only the
- * batch's random indices. Each step's loss is written into a device-side history that is read
- * every {@link #LOSS_READ_INTERVAL} steps, so the host never waits on a step, yet a
- * divergence is pinned to the exact step where the loss stopped being finite.
+ * Trains the exp1 MLP on one backend, {@link #LOSS_READ_INTERVAL} steps at a time. Samples stay
+ * on the device; a chunk starts with one upload of the random indices of all its steps, and
+ * step s of a chunk always reads its indices and writes its loss at the same place of
+ * device-side buffers, so a chunk is the same ops on the same buffers every time (what a
+ * captured chunk needs). The losses are read once per chunk, so the host never waits on a
+ * step, yet a divergence is pinned to the exact step where the loss stopped being finite.
  */
 public final class Exp1Trainer {
     static final int LOSS_READ_INTERVAL = 500;
@@ -36,35 +38,37 @@ public final class Exp1Trainer {
         int epochs = config.epochs();
         SplittableRandom random = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
         float[] losses = new float[epochs];
-        float[] indices = new float[batch];
+        float[] indices = new float[LOSS_READ_INTERVAL * batch];
         int divergedAt = 0;
         try (Mlp model = new Mlp(backend, config.shape(), Math.max(batch, Exp1Data.GRID_POINTS));
              Sgd sgd = new Sgd(backend, model.parameters(), config.momentum(), 0f);
              Buffer xs = upload(backend, data.sampleX());
              Buffer ys = upload(backend, data.sampleY());
-             Buffer batchIndex = backend.allocate(batch);
+             Buffer chunkIndices = backend.allocate(LOSS_READ_INTERVAL * batch);
              Buffer x = backend.allocate(batch);
              Buffer y = backend.allocate(batch);
              Buffer lossHistory = backend.allocate(LOSS_READ_INTERVAL)) {
             model.initialize(config.seed());
             MseLoss loss = new MseLoss(backend);
+            sgd.setLearningRate(config.lr());
             Buffer dPrediction = model.outputGradient(batch);
             float[] chunk = new float[LOSS_READ_INTERVAL];
             for (int done = 0; done < epochs && divergedAt == 0; ) {
                 int steps = Math.min(LOSS_READ_INTERVAL, epochs - done);
+                for (int i = 0; i < steps * batch; i++) {
+                    indices[i] = random.nextInt(data.sampleX().length);
+                }
+                backend.write(chunkIndices.slice(0, steps * batch), indices);
                 for (int s = 0; s < steps; s++) {
-                    for (int i = 0; i < batch; i++) {
-                        indices[i] = random.nextInt(data.sampleX().length);
-                    }
-                    backend.write(batchIndex, indices);
+                    Buffer batchIndex = chunkIndices.slice(s * batch, batch);
                     backend.gatherRows(xs, batchIndex, x, 1);
                     backend.gatherRows(ys, batchIndex, y, 1);
                     model.parameters().zeroGrads();
                     Buffer prediction = model.forward(x, batch);
                     loss.forward(prediction, y, lossHistory.slice(s, 1));
                     loss.backward(prediction, y, dPrediction);
-                    model.backward(x, dPrediction, batch);
-                    sgd.step(config.lr());
+                    model.backward(dPrediction, batch);
+                    sgd.step();
                 }
                 backend.read(lossHistory, chunk);
                 for (int s = 0; s < steps; s++) {

@@ -11,9 +11,11 @@ import java.util.function.IntConsumer;
 
 /**
  * The exp2 training step and evaluation on one backend: ResNet20, softmax cross-entropy,
- * SGD with momentum 0.9 and weight decay 5e-4 (the reference's recipe). Each step's loss and
- * correct count go to a device-side history read every {@link #STATS_READ_INTERVAL} steps, so
- * the host does not wait on every step yet stops within a few steps of a diverging loss.
+ * SGD with momentum 0.9 and weight decay 5e-4 (the reference's recipe). Every step is the same
+ * ops on the same buffers: the images and labels go to buffers made for the largest batch, the
+ * learning rate is a device value set once per epoch, and the loss and correct count add into
+ * two device-side sums, read every {@link #STATS_READ_INTERVAL} steps for the progress check,
+ * so the host does not wait on every step yet stops within a few steps of a diverging loss.
  */
 public final class Exp2Trainer implements AutoCloseable {
     public static final float MOMENTUM = 0.9f;
@@ -24,8 +26,8 @@ public final class Exp2Trainer implements AutoCloseable {
     private final ResNet model;
     private final Sgd sgd;
     private final CrossEntropyLoss loss;
-    private final Buffer images, labels, dLogits, stats;
-    private final float[] hostStats = new float[2 * STATS_READ_INTERVAL];
+    private final Buffer images, labels, dLogits, sums;
+    private final float[] hostSums = new float[2];
 
     /** The test set's loss and accuracy. */
     public record Evaluation(double loss, double accuracy, int images, double seconds) {}
@@ -33,7 +35,7 @@ public final class Exp2Trainer implements AutoCloseable {
     /** Thrown when a step's loss is NaN or infinite; the model is left as it was at that step. */
     public static final class DivergedException extends RuntimeException {
         public DivergedException(int epoch, int step, float lr, float loss) {
-            super("training diverged in epoch " + epoch + " at step " + step + ": the loss became " + loss
+            super("training diverged in epoch " + epoch + " by step " + step + ": the loss became " + loss
                     + " with learning rate " + lr + "; lower it (e.g. --schedule " + lr / 10 + "x...)");
         }
     }
@@ -46,7 +48,7 @@ public final class Exp2Trainer implements AutoCloseable {
         this.images = backend.allocate(batch * config.inputPerImage());
         this.labels = backend.allocate(batch);
         this.dLogits = backend.allocate(batch * config.classes());
-        this.stats = backend.allocate(2 * STATS_READ_INTERVAL);
+        this.sums = backend.allocate(2);
         model.initialize(seed);
     }
 
@@ -70,12 +72,10 @@ public final class Exp2Trainer implements AutoCloseable {
     public TrainResult trainEpoch(int epoch, float lr, BatchLoader loader, IntConsumer onStep) {
         long start = System.nanoTime();
         long waiting = 0, forward = 0, backward = 0, update = 0;
-        double lossSum = 0;
-        long correct = 0, seen = 0;
-        int steps = 0;
-        int[] pendingSizes = new int[STATS_READ_INTERVAL];
+        int steps = 0, seen = 0;
+        sgd.setLearningRate(lr);
+        backend.fill(sums, 0f);
         try (BatchLoader.Epoch batches = loader.epoch(epoch)) {
-            int pending = 0;
             while (batches.hasNext()) {
                 long t0 = System.nanoTime();
                 BatchLoader.Batch b = batches.next();
@@ -84,11 +84,11 @@ public final class Exp2Trainer implements AutoCloseable {
                 long t1 = System.nanoTime();
                 Buffer logits = model.forward(images, n, true);
                 long t2 = System.nanoTime();
-                loss.forwardBackward(logits, labels, dLogits, stats.slice(2 * pending, 2), n);
+                loss.forwardBackward(logits, labels, dLogits, sums, n);
                 model.parameters().zeroGrads();
                 model.backward(images, dLogits, n);
                 long t3 = System.nanoTime();
-                sgd.step(lr);
+                sgd.step();
                 long t4 = System.nanoTime();
                 waiting += t1 - t0;
                 forward += t2 - t1;
@@ -96,23 +96,16 @@ public final class Exp2Trainer implements AutoCloseable {
                 update += t4 - t3;
                 steps++;
                 seen += n;
-                pendingSizes[pending++] = n;
-                if (pending == STATS_READ_INTERVAL || !batches.hasNext()) {
-                    backend.read(stats, hostStats);
-                    for (int i = 0; i < pending; i++) {
-                        float stepLoss = hostStats[2 * i];
-                        if (!Float.isFinite(stepLoss)) {
-                            throw new DivergedException(epoch, steps - pending + i + 1, lr, stepLoss);
-                        }
-                        lossSum += stepLoss * (double) pendingSizes[i];
-                        correct += (long) hostStats[2 * i + 1];
+                if (steps % STATS_READ_INTERVAL == 0 || !batches.hasNext()) {
+                    backend.read(sums, hostSums);
+                    if (!Float.isFinite(hostSums[0])) {
+                        throw new DivergedException(epoch, steps, lr, hostSums[0]);
                     }
-                    pending = 0;
                 }
                 onStep.accept(steps);
             }
         }
-        return new TrainResult(steps, (int) seen, lossSum / seen, correct / (double) seen,
+        return new TrainResult(steps, seen, hostSums[0] / (double) seen, hostSums[1] / (double) seen,
                 (System.nanoTime() - start) / 1e9, waiting / 1e9, forward / 1e9, backward / 1e9, update / 1e9);
     }
 
@@ -126,23 +119,21 @@ public final class Exp2Trainer implements AutoCloseable {
     /** Loss and accuracy over every image the loader yields, with batch norm in inference mode. */
     public Evaluation evaluate(BatchLoader loader) {
         long start = System.nanoTime();
-        double lossSum = 0;
-        long correct = 0, seen = 0;
-        float[] one = new float[2];
+        int seen = 0;
+        backend.fill(sums, 0f);
         try (BatchLoader.Epoch batches = loader.epoch(0)) {
             while (batches.hasNext()) {
                 BatchLoader.Batch b = batches.next();
                 int n = b.size();
                 upload(b);
                 Buffer logits = model.forward(images, n, false);
-                loss.forwardBackward(logits, labels, dLogits, stats.slice(0, 2), n);
-                backend.read(stats.slice(0, 2), one);
-                lossSum += one[0] * (double) n;
-                correct += (long) one[1];
+                loss.forwardBackward(logits, labels, dLogits, sums, n);
                 seen += n;
             }
         }
-        return new Evaluation(lossSum / seen, correct / (double) seen, (int) seen, (System.nanoTime() - start) / 1e9);
+        backend.read(sums, hostSums);
+        return new Evaluation(hostSums[0] / (double) seen, hostSums[1] / (double) seen, seen,
+                (System.nanoTime() - start) / 1e9);
     }
 
     @Override
@@ -150,7 +141,7 @@ public final class Exp2Trainer implements AutoCloseable {
         images.close();
         labels.close();
         dLogits.close();
-        stats.close();
+        sums.close();
         sgd.close();
         model.close();
     }

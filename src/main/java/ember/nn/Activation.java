@@ -6,11 +6,11 @@ import ember.backend.Backend;
 public enum Activation {
     TANH, RELU;
 
-    /** A layer applying this activation to rows of {@code width}. */
-    public Layer layer(Backend backend, int width) {
+    /** A layer applying this activation to rows of {@code width}, for up to maxBatch rows. */
+    public Layer layer(Backend backend, int width, int maxBatch) {
         return switch (this) {
-            case TANH -> new Tanh(backend, width);
-            case RELU -> new Relu(backend, width);
+            case TANH -> new Tanh(backend, width, maxBatch);
+            case RELU -> new Relu(backend, width, maxBatch);
         };
     }
 }

@@ -3,29 +3,30 @@ package ember.nn;
 import ember.backend.Backend;
 import ember.backend.Buffer;
 import ember.backend.ConvShape;
+import ember.backend.NormReluConv;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * ResNet's basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), where the
- * shortcut is x itself, or conv1x1(stride) + bn when the shape changes. It owns its
- * activations and their gradients, sized for the largest batch. The hidden activation
- * relu(bn1(·)) is never written: conv2 applies bn1 and the ReLU as it reads conv1's output
- * (forward and weight gradient), which saves writing it and reading it back.
+ * shortcut is x itself, or conv1x1(stride) + bn when the shape changes. conv2(relu(bn1(·))) is
+ * one planned op of the backend ({@link NormReluConv}), which may never write its hidden
+ * activation. The block owns its activations and their gradients, sized for the largest batch.
  */
-public final class BasicBlock implements AutoCloseable {
+public final class BasicBlock implements Layer {
     private final Backend backend;
     private final Conv2d conv1, conv2, shortcutConv;
     private final BatchNorm2d bn1, bn2, shortcutBn;
-    private final List<Buffer> owned = new ArrayList<>();
+    private final NormReluConv bn1ReluConv2;
+    private final Activations owned;
     // Forward activations, kept for the backward pass.
     private final Buffer conv1Out, conv2Out, shortcutConvOut, shortcutOut, output;
-    // The convolutions' plane sums, which their batch norms' statistics start from.
-    private final Buffer conv1Sums, conv2Sums, shortcutConvSums;
+    // What the convolutions leave for the batch norms that read their outputs.
+    private final Buffer conv1Stats, conv2Stats, shortcutConvStats;
     // Gradients with respect to the activations above, and to the block's input.
-    private final Buffer dConv2Out, dHidden, dConv1Out, dShortcutConvOut, dShortcutInput, dInput;
-    private final int inSize, outSize, sumsSize;
+    private final Buffer dConv2Out, dConv1Out, dShortcutConvOut, dShortcutInput, dInput;
+    private final int inSize, outSize, statsSize;
 
     public BasicBlock(Backend backend, String prefix, int in, int out, int stride, int size, int maxBatch,
                       Parameters params, NamedTensors state) {
@@ -37,28 +38,29 @@ public final class BasicBlock implements AutoCloseable {
         bn1 = new BatchNorm2d(backend, out, outPixels, params, state, prefix + ".bn1");
         conv2 = new Conv2d(backend, c2, params.get(prefix + ".conv2.weight"));
         bn2 = new BatchNorm2d(backend, out, outPixels, params, state, prefix + ".bn2");
+        bn1ReluConv2 = backend.normReluConv(c2);
         boolean projection = needsProjection(in, out, stride);
         shortcutConv = projection ? new Conv2d(backend, new ConvShape(maxBatch, in, size, size, out, 1, stride, 0),
                 params.get(prefix + ".shortcut.0.weight")) : null;
         shortcutBn = projection ? new BatchNorm2d(backend, out, outPixels, params, state, prefix + ".shortcut.1") : null;
 
+        owned = new Activations(backend, maxBatch);
         inSize = in * size * size;
         outSize = out * outPixels;
-        conv1Out = activation(outSize, maxBatch);
-        conv2Out = activation(outSize, maxBatch);
-        shortcutConvOut = projection ? activation(outSize, maxBatch) : null;
-        shortcutOut = projection ? activation(outSize, maxBatch) : null;
-        output = activation(outSize, maxBatch);
-        sumsSize = 2 * out;
-        conv1Sums = activation(sumsSize, maxBatch);
-        conv2Sums = activation(sumsSize, maxBatch);
-        shortcutConvSums = projection ? activation(sumsSize, maxBatch) : null;
-        dConv2Out = activation(outSize, maxBatch);
-        dHidden = activation(outSize, maxBatch);
-        dConv1Out = activation(outSize, maxBatch);
-        dShortcutConvOut = projection ? activation(outSize, maxBatch) : null;
-        dShortcutInput = projection ? activation(inSize, maxBatch) : null;
-        dInput = activation(inSize, maxBatch);
+        conv1Out = owned.allocate(outSize);
+        conv2Out = owned.allocate(outSize);
+        shortcutConvOut = projection ? owned.allocate(outSize) : null;
+        shortcutOut = projection ? owned.allocate(outSize) : null;
+        output = owned.allocate(outSize);
+        statsSize = 2 * out;
+        conv1Stats = owned.allocate(statsSize);
+        conv2Stats = owned.allocate(statsSize);
+        shortcutConvStats = projection ? owned.allocate(statsSize) : null;
+        dConv2Out = owned.allocate(outSize);
+        dConv1Out = owned.allocate(outSize);
+        dShortcutConvOut = projection ? owned.allocate(outSize) : null;
+        dShortcutInput = projection ? owned.allocate(inSize) : null;
+        dInput = owned.allocate(inSize);
     }
 
     static boolean needsProjection(int in, int out, int stride) {
@@ -88,12 +90,6 @@ public final class BasicBlock implements AutoCloseable {
         return specs;
     }
 
-    private Buffer activation(int perImage, int maxBatch) {
-        Buffer b = backend.allocate(perImage * maxBatch);
-        owned.add(b);
-        return b;
-    }
-
     public void initialize(SplittableRandom random) {
         conv1.initialize(random);
         conv2.initialize(random);
@@ -105,24 +101,28 @@ public final class BasicBlock implements AutoCloseable {
         }
     }
 
-    private static Buffer rows(Buffer b, int perImage, int batch) {
-        return b.slice(0, perImage * batch);
+    private Buffer rows(Buffer b, int perImage, int batch) {
+        return owned.rows(b, perImage, batch);
     }
 
     /** Runs the block on x; returns a view of its output (valid until the next forward). */
+    @Override
     public Buffer forward(Buffer x, int batch, boolean training) {
         Buffer c1 = rows(conv1Out, outSize, batch), c2 = rows(conv2Out, outSize, batch);
         Buffer out = rows(output, outSize, batch);
-        // Only training's batch statistics need the plane sums.
-        Buffer s1 = training ? rows(conv1Sums, sumsSize, batch) : null;
-        Buffer s2 = training ? rows(conv2Sums, sumsSize, batch) : null;
+        // Only training's batch statistics need the convolutions' stats.
+        Buffer s1 = training ? rows(conv1Stats, statsSize, batch) : null;
+        Buffer s2 = training ? rows(conv2Stats, statsSize, batch) : null;
         conv1.forward(x, c1, s1, batch);
-        bn1.normalizeLater(c1, s1, batch, training);
-        conv2.forward(c1, bn1, c2, s2, batch);
+        if (training) {
+            bn1ReluConv2.forwardTraining(batch, c1, s1, bn1.tensors(), conv2.weight().value(), c2, s2);
+        } else {
+            bn1ReluConv2.forwardInference(batch, c1, bn1.tensors(), conv2.weight().value(), c2);
+        }
         Buffer shortcut = x;
         if (shortcutConv != null) {
             Buffer sc = rows(shortcutConvOut, outSize, batch);
-            Buffer ss = training ? rows(shortcutConvSums, sumsSize, batch) : null;
+            Buffer ss = training ? rows(shortcutConvStats, statsSize, batch) : null;
             shortcut = rows(shortcutOut, outSize, batch);
             shortcutConv.forward(x, sc, ss, batch);
             shortcutBn.forward(sc, ss, shortcut, batch, training);
@@ -131,6 +131,10 @@ public final class BasicBlock implements AutoCloseable {
         return out;
     }
 
+    @Override
+    public Buffer backward(Buffer x, Buffer dOut, int batch) {
+        return backward(x, dOut, batch, false, false);
+    }
 
     /**
      * Back-propagates dOut through the last training forward on x; returns a view of the
@@ -143,12 +147,11 @@ public final class BasicBlock implements AutoCloseable {
         if (!outputReluDone) {
             backend.reluBackward(rows(output, outSize, batch), dOut, dOut);
         }
-        Buffer dc2 = rows(dConv2Out, outSize, batch), dh = rows(dHidden, outSize, batch);
-        Buffer dc1 = rows(dConv1Out, outSize, batch), dx = rows(dInput, inSize, batch);
+        Buffer dc2 = rows(dConv2Out, outSize, batch), dc1 = rows(dConv1Out, outSize, batch);
+        Buffer dx = rows(dInput, inSize, batch);
         bn2.backward(rows(conv2Out, outSize, batch), dOut, dc2, batch);
-        Buffer c1 = rows(conv1Out, outSize, batch);
-        conv2.backward(c1, bn1, dc2, dh, batch);
-        bn1.backwardRelu(c1, dh, dc1, batch);
+        bn1ReluConv2.backward(batch, rows(conv1Out, outSize, batch), dc2, bn1.tensors(), conv2.weight().value(), dc1,
+                conv2.weight().grad());
         // dx = the main path's input gradient + the shortcut's, added as conv1 writes dx.
         Buffer dShortcut = dOut;
         if (shortcutConv != null) {
@@ -167,7 +170,8 @@ public final class BasicBlock implements AutoCloseable {
 
     @Override
     public void close() {
-        owned.forEach(Buffer::close);
+        owned.close();
+        bn1ReluConv2.close();
         bn1.close();
         bn2.close();
         if (shortcutBn != null) {

@@ -52,25 +52,16 @@ public final class Conv2d {
     }
 
     /**
-     * y = conv(x), and with planeSums (else null) y's plane sums for the batch norm after it
-     * ({@link Backend#planeSums}).
+     * y = conv(x), and with stats (else null) what the backend's batch norm after it wants of y
+     * ({@link Backend#conv2d(ConvShape, Buffer, Buffer, Buffer, Buffer)}).
      */
-    public void forward(Buffer x, Buffer y, Buffer planeSums, int batch) {
-        backend.conv2d(shape.withBatch(batch), x, weight.value(), y, planeSums);
+    public void forward(Buffer x, Buffer y, Buffer stats, int batch) {
+        backend.conv2d(shape.withBatch(batch), x, weight.value(), y, stats);
     }
 
-    /**
-     * y = conv(relu(x·norm.scale + norm.shift)): the convolution of a batch norm + ReLU's output
-     * that was never written ({@link BatchNorm2d#normalizeLater}); planeSums as above.
-     */
-    public void forward(Buffer x, BatchNorm2d norm, Buffer y, Buffer planeSums, int batch) {
-        backend.conv2d(shape.withBatch(batch), x, norm.scale(), norm.shift(), weight.value(), y, planeSums);
-    }
-
-    /** Backward of {@link #forward(Buffer, BatchNorm2d, Buffer, Buffer, int)}: dx for the normalised input. */
-    public void backward(Buffer x, BatchNorm2d norm, Buffer dy, Buffer dx, int batch) {
-        backend.conv2dBackward(shape.withBatch(batch), x, norm.scale(), norm.shift(), dy, weight.value(), dx,
-                weight.grad());
+    /** The weight and its gradient, for a fused op that runs this convolution. */
+    public Parameters.Param weight() {
+        return weight;
     }
 
     /** Adds into the weight gradient; overwrites dx unless it is null (the network's input needs none). */

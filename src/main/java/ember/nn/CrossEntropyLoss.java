@@ -5,8 +5,8 @@ import ember.backend.Buffer;
 
 /**
  * Softmax cross-entropy over class logits, mean over the batch, as torch.nn.functional.cross_entropy,
- * fused with its gradient. The loss and the count of correct predictions are written to a
- * two-value stats buffer on the device, to be read when the caller chooses.
+ * fused with its gradient. The batch's summed loss and its count of correct predictions add
+ * into a two-value buffer on the device, to be read when the caller chooses (once per epoch).
  */
 public final class CrossEntropyLoss {
     private final Backend backend;
@@ -17,8 +17,8 @@ public final class CrossEntropyLoss {
         this.classes = classes;
     }
 
-    /** stats[0] = mean loss, stats[1] = correct predictions; dLogits is overwritten with ∂loss/∂logits. */
-    public void forwardBackward(Buffer logits, Buffer labels, Buffer dLogits, Buffer stats, int batch) {
-        backend.softmaxCrossEntropy(batch, classes, logits, labels, dLogits, stats);
+    /** sums[0] += the batch's summed loss, sums[1] += its correct predictions; dLogits = ∂(mean loss)/∂logits. */
+    public void forwardBackward(Buffer logits, Buffer labels, Buffer dLogits, Buffer sums, int batch) {
+        backend.softmaxCrossEntropy(batch, classes, logits, labels, dLogits, sums);
     }
 }

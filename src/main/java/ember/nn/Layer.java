@@ -3,19 +3,20 @@ package ember.nn;
 import ember.backend.Buffer;
 
 /**
- * A layer over a batch of rows. The caller owns the activations and passes them in, so a
- * layer keeps no hidden per-step state. {@code forward} overwrites y. {@code backward}
- * overwrites dx (skipped when dx is null, e.g. for the first layer) and adds into the
- * layer's parameter gradients.
+ * A layer over a batch of up to the largest batch it was built for. It owns its output and the
+ * gradient for its input, allocated when it is built, so a step allocates nothing and every
+ * buffer keeps its address from the first step to the last (what a captured step needs).
+ * {@code forward} overwrites the output and returns a view of it for {@code batch}; {@code
+ * backward}, of the last training forward on the same x, overwrites the input gradient and
+ * returns a view of it (null when the layer was built without one: a network's input needs
+ * none) and adds into the layer's parameter gradients. The views stay valid until the next call.
  */
-public interface Layer {
-    /** Features per input row. */
-    int inputWidth();
+public interface Layer extends AutoCloseable {
 
-    /** Features per output row. */
-    int outputWidth();
+    Buffer forward(Buffer x, int batch, boolean training);
 
-    void forward(Buffer x, Buffer y, int batch);
+    Buffer backward(Buffer x, Buffer dy, int batch);
 
-    void backward(Buffer x, Buffer y, Buffer dy, Buffer dx, int batch);
+    @Override
+    void close();
 }

@@ -12,8 +12,13 @@ public final class Linear implements Layer {
     private final Parameters.Param bias;
     private final int in;
     private final int out;
+    private final Activations owned;
+    private final Buffer y;
+    private final Buffer dx;
 
-    public Linear(Backend backend, Parameters.Param weight, Parameters.Param bias) {
+    /** With inputGradient false, backward leaves x's gradient out (a network's first layer). */
+    public Linear(Backend backend, Parameters.Param weight, Parameters.Param bias, int maxBatch,
+                  boolean inputGradient) {
         int[] shape = weight.spec().shape();
         if (shape.length != 2 || bias.spec().size() != shape[0]) {
             throw new IllegalArgumentException("Linear needs weight [out, in] and bias [out], got "
@@ -24,6 +29,9 @@ public final class Linear implements Layer {
         this.bias = bias;
         this.out = shape[0];
         this.in = shape[1];
+        this.owned = new Activations(backend, maxBatch);
+        this.y = owned.allocate(out);
+        this.dx = inputGradient ? owned.allocate(in) : null;
     }
 
     /** The specs of a Linear layer named {@code prefix}: prefix.weight [out, in], prefix.bias [out]. */
@@ -46,28 +54,36 @@ public final class Linear implements Layer {
         return values;
     }
 
-    @Override
     public int inputWidth() {
         return in;
     }
 
-    @Override
     public int outputWidth() {
         return out;
     }
 
     @Override
-    public void forward(Buffer x, Buffer y, int batch) {
-        backend.gemm(false, true, batch, out, in, 1f, x, weight.value(), 0f, y);
-        backend.addBias(y, bias.value(), batch, out);
+    public Buffer forward(Buffer x, int batch, boolean training) {
+        Buffer result = owned.rows(y, out, batch);
+        backend.gemm(false, true, batch, out, in, 1f, x, weight.value(), 0f, result);
+        backend.addBias(result, bias.value(), batch, out);
+        return result;
     }
 
     @Override
-    public void backward(Buffer x, Buffer y, Buffer dy, Buffer dx, int batch) {
+    public Buffer backward(Buffer x, Buffer dy, int batch) {
         backend.gemm(true, false, out, in, batch, 1f, dy, x, 1f, weight.grad());
         backend.sumRows(dy, bias.grad(), batch, out);
-        if (dx != null) {
-            backend.gemm(false, false, batch, in, out, 1f, dy, weight.value(), 0f, dx);
+        if (dx == null) {
+            return null;
         }
+        Buffer d = owned.rows(dx, in, batch);
+        backend.gemm(false, false, batch, in, out, 1f, dy, weight.value(), 0f, d);
+        return d;
+    }
+
+    @Override
+    public void close() {
+        owned.close();
     }
 }

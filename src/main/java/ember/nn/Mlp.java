@@ -42,34 +42,32 @@ public final class Mlp implements AutoCloseable {
         }
     }
 
-    private final Backend backend;
     private final Parameters parameters;
     private final List<Layer> layers = new ArrayList<>();
     private final List<Linear> linears = new ArrayList<>();
-    private final Buffer[] activations; // activations[i] is the output of layer i
-    private final Buffer[] gradients;   // gradients[i] is d loss / d activations[i]
+    private final Buffer[] inputs; // inputs[i] is what layer i read in the last forward
+    private final Buffer outputGradient;
+    private final int outputWidth;
     private final int maxBatch;
 
     public Mlp(Backend backend, Shape shape, int maxBatch) {
-        this.backend = backend;
         this.maxBatch = maxBatch;
         this.parameters = new Parameters(backend, shape.specs());
         int[] widths = shape.widths();
         for (int i = 0; i + 1 < widths.length; i++) {
             String prefix = Integer.toString(2 * i);
-            Linear linear = new Linear(backend, parameters.get(prefix + ".weight"), parameters.get(prefix + ".bias"));
+            // The first layer's input is the data: it needs no gradient.
+            Linear linear = new Linear(backend, parameters.get(prefix + ".weight"), parameters.get(prefix + ".bias"),
+                    maxBatch, i > 0);
             linears.add(linear);
             layers.add(linear);
             if (i + 2 < widths.length) {
-                layers.add(shape.activation().layer(backend, widths[i + 1]));
+                layers.add(shape.activation().layer(backend, widths[i + 1], maxBatch));
             }
         }
-        activations = new Buffer[layers.size()];
-        gradients = new Buffer[layers.size()];
-        for (int i = 0; i < layers.size(); i++) {
-            activations[i] = backend.allocate(maxBatch * layers.get(i).outputWidth());
-            gradients[i] = backend.allocate(maxBatch * layers.get(i).outputWidth());
-        }
+        inputs = new Buffer[layers.size()];
+        outputWidth = widths[widths.length - 1];
+        outputGradient = backend.allocate(maxBatch * outputWidth);
     }
 
     public Parameters parameters() {
@@ -91,34 +89,27 @@ public final class Mlp implements AutoCloseable {
     /** Runs the layers on {@code batch} rows of x; returns a view of the output rows. */
     public Buffer forward(Buffer x, int batch) {
         checkBatch(batch);
-        Buffer input = x;
+        Buffer h = x;
         for (int i = 0; i < layers.size(); i++) {
-            Buffer output = rows(activations[i], i, batch);
-            layers.get(i).forward(input, output, batch);
-            input = output;
+            inputs[i] = h;
+            h = layers.get(i).forward(h, batch, true);
         }
-        return input;
+        return h;
     }
 
-    /** Back-propagates dOutput (batch × outputWidth) from the last forward; adds into the gradients. */
-    public void backward(Buffer x, Buffer dOutput, int batch) {
+    /** Back-propagates dOutput (batch × outputWidth) through the last forward; adds into the gradients. */
+    public void backward(Buffer dOutput, int batch) {
         checkBatch(batch);
         Buffer dy = dOutput;
         for (int i = layers.size() - 1; i >= 0; i--) {
-            Buffer in = i == 0 ? x : rows(activations[i - 1], i - 1, batch);
-            Buffer dx = i == 0 ? null : rows(gradients[i - 1], i - 1, batch);
-            layers.get(i).backward(in, rows(activations[i], i, batch), dy, dx, batch);
-            dy = dx;
+            dy = layers.get(i).backward(inputs[i], dy, batch);
         }
     }
 
-    /** A scratch buffer shaped like the output, for the loss gradient. */
+    /** A buffer shaped like the output (its first batch rows), for the loss gradient. */
     public Buffer outputGradient(int batch) {
-        return rows(gradients[layers.size() - 1], layers.size() - 1, batch);
-    }
-
-    private Buffer rows(Buffer buffer, int layer, int batch) {
-        return buffer.slice(0, batch * layers.get(layer).outputWidth());
+        checkBatch(batch);
+        return outputGradient.slice(0, batch * outputWidth);
     }
 
     private void checkBatch(int batch) {
@@ -129,10 +120,8 @@ public final class Mlp implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = 0; i < layers.size(); i++) {
-            activations[i].close();
-            gradients[i].close();
-        }
+        layers.forEach(Layer::close);
+        outputGradient.close();
         parameters.close();
     }
 }

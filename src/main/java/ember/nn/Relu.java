@@ -7,31 +7,33 @@ import ember.backend.Buffer;
 public final class Relu implements Layer {
     private final Backend backend;
     private final int width;
+    private final Activations owned;
+    private final Buffer y, dx;
 
-    public Relu(Backend backend, int width) {
+    public Relu(Backend backend, int width, int maxBatch) {
         this.backend = backend;
         this.width = width;
+        this.owned = new Activations(backend, maxBatch);
+        this.y = owned.allocate(width);
+        this.dx = owned.allocate(width);
     }
 
     @Override
-    public int inputWidth() {
-        return width;
+    public Buffer forward(Buffer x, int batch, boolean training) {
+        Buffer out = owned.rows(y, width, batch);
+        backend.relu(x, out);
+        return out;
     }
 
     @Override
-    public int outputWidth() {
-        return width;
+    public Buffer backward(Buffer x, Buffer dy, int batch) {
+        Buffer d = owned.rows(dx, width, batch);
+        backend.reluBackward(x, dy, d);
+        return d;
     }
 
     @Override
-    public void forward(Buffer x, Buffer y, int batch) {
-        backend.relu(x, y);
-    }
-
-    @Override
-    public void backward(Buffer x, Buffer y, Buffer dy, Buffer dx, int batch) {
-        if (dx != null) {
-            backend.reluBackward(x, dy, dx);
-        }
+    public void close() {
+        owned.close();
     }
 }

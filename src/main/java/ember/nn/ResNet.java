@@ -2,7 +2,6 @@ package ember.nn;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
-import ember.backend.ChannelShape;
 import ember.backend.ConvShape;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,47 +72,33 @@ public final class ResNet implements AutoCloseable {
         }
     }
 
-    private final Backend backend;
     private final Config config;
     private final int maxBatch;
     private final Parameters parameters;
     private final NamedTensors state;
-    private final Conv2d stem;
-    private final BatchNorm2d stemBn;
+    private final ConvBnRelu stem;
     private final List<BasicBlock> blocks = new ArrayList<>();
+    private final GlobalAvgPool pool;
     private final Linear linear;
-    private final int lastChannels, lastPixels;
-    private final Buffer stemConvOut, stemSums, stemOut, pooled, logits;
-    private final Buffer dStemConvOut, dPooled, dLastBlockOut;
+    // What the blocks, the pooling and the linear layer read in the last forward, for the backward pass.
     private final Buffer[] blockInputs;
+    private Buffer pooledInput, pooled;
 
     public ResNet(Backend backend, Config config, int maxBatch) {
-        this.backend = backend;
         this.config = config;
         this.maxBatch = maxBatch;
         this.parameters = new Parameters(backend, config.paramSpecs());
         this.state = new NamedTensors(backend, config.stateSpecs());
         int size = config.imageSize(), first = config.widths()[0];
-        stem = new Conv2d(backend, new ConvShape(maxBatch, config.inChannels(), size, size, first, 3, 1, 1),
-                parameters.get("conv1.weight"));
-        stemBn = new BatchNorm2d(backend, first, size * size, parameters, state, "bn1");
-        List<Config.Block> plan = config.blocks();
-        for (Config.Block b : plan) {
+        stem = new ConvBnRelu(backend, new ConvShape(maxBatch, config.inChannels(), size, size, first, 3, 1, 1),
+                "conv1", "bn1", parameters, state);
+        for (Config.Block b : config.blocks()) {
             blocks.add(new BasicBlock(backend, b.prefix(), b.in(), b.out(), b.stride(), b.size(), maxBatch,
                     parameters, state));
         }
-        linear = new Linear(backend, parameters.get("linear.weight"), parameters.get("linear.bias"));
-        lastChannels = config.widths()[config.widths().length - 1];
-        lastPixels = blocks.getLast().outputPerImage() / lastChannels;
-        int stemSize = first * size * size;
-        stemConvOut = backend.allocate(maxBatch * stemSize);
-        stemSums = backend.allocate(maxBatch * 2 * first);
-        stemOut = backend.allocate(maxBatch * stemSize);
-        dStemConvOut = backend.allocate(maxBatch * stemSize);
-        pooled = backend.allocate(maxBatch * lastChannels);
-        dPooled = backend.allocate(maxBatch * lastChannels);
-        logits = backend.allocate(maxBatch * config.classes());
-        dLastBlockOut = backend.allocate(maxBatch * lastChannels * lastPixels);
+        int lastChannels = config.widths()[config.widths().length - 1];
+        pool = new GlobalAvgPool(backend, lastChannels, blocks.getLast().outputPerImage() / lastChannels, maxBatch);
+        linear = new Linear(backend, parameters.get("linear.weight"), parameters.get("linear.bias"), maxBatch, true);
         blockInputs = new Buffer[blocks.size()];
     }
 
@@ -134,7 +119,6 @@ public final class ResNet implements AutoCloseable {
     public void initialize(long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         stem.initialize(random);
-        stemBn.initialize();
         for (BasicBlock block : blocks) {
             block.initialize(random);
         }
@@ -146,30 +130,19 @@ public final class ResNet implements AutoCloseable {
         if (batch < 1 || batch > maxBatch) {
             throw new IllegalArgumentException("batch " + batch + " outside 1.." + maxBatch);
         }
-        int stemSize = stemConvOut.length() / maxBatch;
-        Buffer c0 = stemConvOut.slice(0, batch * stemSize), a0 = stemOut.slice(0, batch * stemSize);
-        // Only training's batch statistics need the stem's plane sums.
-        Buffer sums = training ? stemSums.slice(0, batch * stemSums.length() / maxBatch) : null;
-        stem.forward(x, c0, sums, batch);
-        stemBn.forwardRelu(c0, sums, null, a0, batch, training);
-        Buffer h = a0;
+        Buffer h = stem.forward(x, batch, training);
         for (int i = 0; i < blocks.size(); i++) {
             blockInputs[i] = h;
             h = blocks.get(i).forward(h, batch, training);
         }
-        Buffer p = pooled.slice(0, batch * lastChannels);
-        backend.globalAvgPool(new ChannelShape(batch, lastChannels, lastPixels), h, p);
-        Buffer out = logits.slice(0, batch * config.classes());
-        linear.forward(p, out, batch);
-        return out;
+        pooledInput = h;
+        pooled = pool.forward(h, batch, training);
+        return linear.forward(pooled, batch, training);
     }
 
     /** Back-propagates dLogits through the last training forward on x; adds into the parameter gradients. */
     public void backward(Buffer x, Buffer dLogits, int batch) {
-        Buffer p = pooled.slice(0, batch * lastChannels), dp = dPooled.slice(0, batch * lastChannels);
-        linear.backward(p, logits.slice(0, batch * config.classes()), dLogits, dp, batch);
-        Buffer dh = dLastBlockOut.slice(0, batch * lastChannels * lastPixels);
-        backend.globalAvgPoolBackward(new ChannelShape(batch, lastChannels, lastPixels), dp, dh);
+        Buffer dh = pool.backward(pooledInput, linear.backward(pooled, dLogits, batch), batch);
         // Each block but the first takes its input gradient back through the ReLU that ended the
         // block before (as conv1 writes it), which then skips that ReLU's pass; the first block's
         // goes to the stem's batch norm + ReLU backward, which has the mask built in.
@@ -177,20 +150,15 @@ public final class ResNet implements AutoCloseable {
         for (int i = last; i >= 0; i--) {
             dh = blocks.get(i).backward(blockInputs[i], dh, batch, i < last, i > 0);
         }
-        int stemSize = stemConvOut.length() / maxBatch;
-        Buffer dc0 = dStemConvOut.slice(0, batch * stemSize);
-        stemBn.backwardRelu(stemConvOut.slice(0, batch * stemSize), dh, dc0, batch);
-        stem.backward(x, dc0, null, batch);
+        stem.backward(x, dh, batch);
     }
 
     @Override
     public void close() {
+        stem.close();
         blocks.forEach(BasicBlock::close);
-        stemBn.close();
-        for (Buffer b : new Buffer[] {stemConvOut, stemSums, stemOut, pooled, logits, dStemConvOut, dPooled,
-            dLastBlockOut}) {
-            b.close();
-        }
+        pool.close();
+        linear.close();
         parameters.close();
         state.close();
     }

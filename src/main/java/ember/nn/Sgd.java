@@ -5,7 +5,9 @@ import ember.backend.Buffer;
 
 /**
  * torch.optim.SGD over a model's flat parameters: weight decay is added to the gradient,
- * then momentum (no dampening, no Nesterov), then the step: one backend op per update.
+ * then momentum (no dampening, no Nesterov), then the step: one backend op per update. The
+ * learning rate lives in a device buffer, written when it changes (once per epoch), so every
+ * step is the same op on the same buffers.
  */
 public final class Sgd implements AutoCloseable {
     private final Backend backend;
@@ -13,6 +15,8 @@ public final class Sgd implements AutoCloseable {
     private final float momentum;
     private final float weightDecay;
     private final Buffer velocity;
+    private final Buffer learningRate;
+    private boolean rateSet;
 
     public Sgd(Backend backend, Parameters parameters, float momentum, float weightDecay) {
         if (!(momentum >= 0 && momentum < 1) || !(weightDecay >= 0)) {
@@ -24,10 +28,24 @@ public final class Sgd implements AutoCloseable {
         this.momentum = momentum;
         this.weightDecay = weightDecay;
         this.velocity = momentum != 0 ? backend.allocate(parameters.count()) : null;
+        this.learningRate = backend.allocate(1);
     }
 
-    public void step(float lr) {
-        backend.sgdStep(parameters.values(), parameters.grads(), velocity, lr, momentum, weightDecay);
+    /** The rate the following steps use. */
+    public void setLearningRate(float lr) {
+        if (!(lr > 0) || !Float.isFinite(lr)) {
+            throw new IllegalArgumentException("the learning rate must be a positive number, got " + lr);
+        }
+        backend.write(learningRate, new float[] {lr});
+        rateSet = true;
+    }
+
+    /** One update at the rate last set. */
+    public void step() {
+        if (!rateSet) {
+            throw new IllegalStateException("Sgd.step before setLearningRate");
+        }
+        backend.sgdStep(parameters.values(), parameters.grads(), velocity, learningRate, momentum, weightDecay);
     }
 
     /** A host copy of the momentum buffer (empty without momentum), for checkpoints. */
@@ -52,6 +70,7 @@ public final class Sgd implements AutoCloseable {
 
     @Override
     public void close() {
+        learningRate.close();
         if (velocity != null) {
             velocity.close();
         }

@@ -41,13 +41,13 @@ class ReferenceBackendTest {
 
     @Test
     void sgdFollowsPytorchMomentumAndWeightDecay() {
-        Buffer p = of(1f), g = of(0.5f), v = of(0f);
+        Buffer p = of(1f), g = of(0.5f), v = of(0f), lr = of(0.1f);
         // step 1: g' = 0.5 + 0.1·1 = 0.6; v = 0.6; p = 1 − 0.1·0.6 = 0.94
-        backend.sgdStep(p, g, v, 0.1f, 0.9f, 0.1f);
+        backend.sgdStep(p, g, v, lr, 0.9f, 0.1f);
         assertEquals(0.94f, read(p)[0], 1e-7);
         assertEquals(0.6f, read(v)[0], 1e-7);
         // step 2: g' = 0.5 + 0.094 = 0.594; v = 0.54 + 0.594 = 1.134; p = 0.94 − 0.1134 = 0.8266
-        backend.sgdStep(p, g, v, 0.1f, 0.9f, 0.1f);
+        backend.sgdStep(p, g, v, lr, 0.9f, 0.1f);
         assertEquals(1.134f, read(v)[0], 1e-6);
         assertEquals(0.8266f, read(p)[0], 1e-6);
     }

@@ -43,7 +43,7 @@ class Exp2TrainerTest {
              BatchLoader loader = new BatchLoader(images, BatchLoader.Options.training(BATCH, 1))) {
             Exp2Trainer.DivergedException e = assertThrows(Exp2Trainer.DivergedException.class,
                     () -> trainer.trainEpoch(1, 1e30f, loader, steps -> {}));
-            assertTrue(e.getMessage().matches("training diverged in epoch 1 at step \\d+: the loss became (NaN|Infinity) "
+            assertTrue(e.getMessage().matches("training diverged in epoch 1 by step \\d+: the loss became (NaN|Infinity) "
                     + "with learning rate 1\\.0E30.*"), e.getMessage());
         }
     }

@@ -24,6 +24,7 @@ final class ResNetStep implements AutoCloseable {
         model = new ResNet(backend, ResNet.Config.resnet20(), batch);
         model.initialize(1);
         sgd = new Sgd(backend, model.parameters(), 0.9f, 5e-4f);
+        sgd.setLearningRate(0.01f);
         loss = new CrossEntropyLoss(backend, 10);
         SplittableRandom random = new SplittableRandom(1);
         images = RandomBuffers.uniform(backend, batch * 3 * 32 * 32, 2, random);
@@ -43,7 +44,7 @@ final class ResNetStep implements AutoCloseable {
         loss.forwardBackward(logits, labels, dLogits, stats, batch);
         model.parameters().zeroGrads();
         model.backward(images, dLogits, batch);
-        sgd.step(0.01f);
+        sgd.step();
         return stats;
     }
 

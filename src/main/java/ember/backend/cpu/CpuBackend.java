@@ -5,6 +5,7 @@ import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.Checks;
 import ember.backend.ConvShape;
+import ember.backend.NormReluConv;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -242,8 +243,10 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void sgdStep(Buffer params, Buffer grads, Buffer velocity, float lr, float momentum, float weightDecay) {
+    public void sgdStep(Buffer params, Buffer grads, Buffer velocity, Buffer learningRate, float momentum,
+                        float weightDecay) {
         Checks.sameLength("sgdStep", params, grads);
+        float lr = CpuBuffer.of(learningRate).data[CpuBuffer.of(learningRate).offset()];
         if (momentum != 0) {
             Checks.sameLength("sgdStep", params, velocity);
         }
@@ -299,9 +302,13 @@ public final class CpuBackend implements Backend {
         convolve(s, x, null, w, y, planeSums);
     }
 
-    /** The normalisation is applied as the images are split into the Winograd planes (or unfolded). */
-    @Override
-    public void conv2d(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums) {
+    /**
+     * {@link #conv2d(ConvShape, Buffer, Buffer, Buffer, Buffer)} of relu(x·xScale[c] + xShift[c])
+     * per input channel c ({@link CpuNormReluConv}): the normalisation is applied as the images
+     * are split into the Winograd planes (or unfolded), and its output is never written. The
+     * scaling rounds as {@link #batchNormReluTraining}'s does where that takes the same scale and shift.
+     */
+    void conv2d(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums) {
         convolve(s, x, inputAffine(s, x, xScale, xShift), w, y, planeSums);
     }
 
@@ -343,7 +350,7 @@ public final class CpuBackend implements Backend {
     private void convolve(ConvShape s, Buffer x, float[] inputAffine, Buffer w, Buffer y, Buffer planeSums) {
         Checks.conv(s, x, w, y);
         int cols = s.outHeight() * s.outWidth(), outImage = s.outChannels() * cols;
-        Checks.planeSums("conv2d", new ChannelShape(s.batch(), s.outChannels(), cols), y, planeSums);
+        Checks.stats("conv2d", new ChannelShape(s.batch(), s.outChannels(), cols), y, planeSums);
         CpuBuffer cx = CpuBuffer.of(x), cw = CpuBuffer.of(w), cy = CpuBuffer.of(y);
         CpuBuffer sums = planeSums == null ? null : CpuBuffer.of(planeSums);
         if (useWinograd(s)) {
@@ -366,9 +373,14 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    @Override
-    public void planeSums(ChannelShape s, Buffer x, Buffer sums) {
-        Checks.planeSums("planeSums", s, x, sums);
+    /**
+     * For each plane of x (image n, channel c) two floats at 2(n·channels + c): the plane's sum
+     * s, and its sum of squared deviations from s/pixels rounded to float: this backend's conv2d
+     * stats, which its batch norms merge into the batch's statistics (accurate where |mean| ≫
+     * std). The convolutions take them as they write each plane; this takes them afterwards.
+     */
+    void planeSums(ChannelShape s, Buffer x, Buffer sums) {
+        Checks.stats("planeSums", s, x, sums);
         CpuBuffer cx = CpuBuffer.of(x), cs = CpuBuffer.of(sums);
         parallel.range(s.batch(), 1, (from, to) -> {
             for (int plane = from * s.channels(); plane < to * s.channels(); plane++) {
@@ -487,6 +499,7 @@ public final class CpuBackend implements Backend {
         CpuBuffer plus = null;
         if (dxPlus != null) {
             Checks.sameLength("conv2dBackward", dx, dxPlus);
+            Checks.disjoint("conv2dBackward", "dxPlus", dxPlus, "dx", dx);
             plus = CpuBuffer.of(dxPlus);
         }
         CpuBuffer reluOutput = throughRelu ? CpuBuffer.of(x) : null;
@@ -499,9 +512,12 @@ public final class CpuBackend implements Backend {
                 CpuBuffer.of(dx), CpuBuffer.of(dw));
     }
 
-    @Override
-    public void conv2dBackward(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w, Buffer dx,
-                               Buffer dw) {
+    /**
+     * {@link #conv2dBackward} (no dxPlus, not through a ReLU) of the convolution of
+     * relu(x·xScale + xShift): dx is the gradient for that normalised input, dw accumulates.
+     */
+    void conv2dBackward(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w, Buffer dx,
+                        Buffer dw) {
         Checks.conv(s, dx, w, dy);
         Checks.conv(s, x, dw, dy);
         float[] affine = inputAffine(s, x, xScale, xShift);
@@ -612,11 +628,18 @@ public final class CpuBackend implements Backend {
     // Batch normalisation: channels are independent, so they are split across threads.
 
     @Override
+    public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y, Buffer runningMean,
+                                  Buffer runningVar, Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
+        batchNormTraining(s, x, null, gamma, beta, y, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+    }
+
+    /** planeSums: the stats this backend's conv2d left for x, or null to take them from x here. */
+    @Override
     public void batchNormTraining(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer y,
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
         Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
-        Checks.planeSums("batchNormTraining", s, x, planeSums);
+        Checks.stats("batchNormTraining", s, x, planeSums);
         batchNorm(s, x, planeSums, gamma, beta, null, false, y, runningMean, runningVar, savedMean, savedInvStd,
                 momentum, eps);
     }
@@ -626,7 +649,7 @@ public final class CpuBackend implements Backend {
                                       Buffer residual, Buffer y, Buffer runningMean, Buffer runningVar,
                                       Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
         Checks.channels("batchNormReluTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
-        Checks.planeSums("batchNormReluTraining", s, x, planeSums);
+        Checks.stats("batchNormReluTraining", s, x, planeSums);
         if (residual != null) {
             Checks.channels("batchNormReluTraining", s, residual, y);
         }
@@ -634,14 +657,17 @@ public final class CpuBackend implements Backend {
                 momentum, eps);
     }
 
-    @Override
-    public void batchNormTrainingScaleShift(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
-                                            Buffer runningMean, Buffer runningVar, Buffer savedMean,
-                                            Buffer savedInvStd, Buffer scale, Buffer shift, float momentum,
-                                            float eps) {
+    /**
+     * {@link #batchNormTraining}'s statistics (the same saved, the running ones updated; planeSums
+     * as there), leaving instead of y the per-channel scale = gamma·invStd and shift = beta −
+     * mean·scale, for the convolution that reads x next to apply with a ReLU.
+     */
+    void batchNormTrainingScaleShift(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
+                                     Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
+                                     Buffer scale, Buffer shift, float momentum, float eps) {
         Checks.channels("batchNormTrainingScaleShift", s, x, x, gamma, beta, runningMean, runningVar, savedMean,
                 savedInvStd, scale, shift);
-        Checks.planeSums("batchNormTrainingScaleShift", s, x, planeSums);
+        Checks.stats("batchNormTrainingScaleShift", s, x, planeSums);
         CpuBuffer g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta), sm = CpuBuffer.of(savedMean);
         CpuBuffer si = CpuBuffer.of(savedInvStd), a = CpuBuffer.of(scale), c = CpuBuffer.of(shift);
         float[] sums = statisticsSource(s, planeSums);
@@ -779,9 +805,9 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    @Override
-    public void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar,
-                                             float eps, Buffer scale, Buffer shift) {
+    /** {@link #batchNormInference}'s scale = gamma/√(runningVar + eps) and shift = beta − runningMean·scale. */
+    void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar, float eps,
+                                      Buffer scale, Buffer shift) {
         Checks.channels("batchNormInferenceScaleShift", new ChannelShape(1, gamma.length(), 1), scale, shift, beta,
                 runningMean, runningVar);
         CpuBuffer g = CpuBuffer.of(gamma), b = CpuBuffer.of(beta), rm = CpuBuffer.of(runningMean);
@@ -808,9 +834,20 @@ public final class CpuBackend implements Backend {
         batchNormBackward(s, x, dy, gamma, null, savedMean, savedInvStd, dx, dgamma, dbeta);
     }
 
+    /** The forward's output y is not read: the mask is recomputed from x (see batchNormBackward below). */
     @Override
-    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta,
+    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
                                       Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        batchNormReluBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
+    }
+
+    /**
+     * Backward of batch norm + ReLU (no residual) whose output was never written: the mask is
+     * recomputed from x, the saved statistics, gamma and beta, and finds exactly the pixels the
+     * forward zeroed. dy may be overwritten; dx is, and dgamma and dbeta accumulate.
+     */
+    void batchNormReluBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta, Buffer savedMean,
+                               Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
         Checks.channels("batchNormReluBackward", s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
         batchNormBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
     }
@@ -928,8 +965,14 @@ public final class CpuBackend implements Backend {
                 d.data[d.offset() + n * classes + c] = (float) ((p - (c == label ? 1 : 0)) / batch);
             }
         }
-        st.data[st.offset()] = (float) (loss / batch);
-        st.data[st.offset() + 1] = correct;
+        st.data[st.offset()] = (float) (st.data[st.offset()] + loss);
+        st.data[st.offset() + 1] += correct;
+    }
+
+    /** The normalisation applied as the convolution reads x: relu(BN(x)) is never written. */
+    @Override
+    public NormReluConv normReluConv(ConvShape largest) {
+        return new CpuNormReluConv(this, largest);
     }
 
     @Override

@@ -23,13 +23,16 @@ import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.Checks;
 import ember.backend.ConvShape;
+import ember.backend.Primitive;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -265,7 +268,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void sgdStep(Buffer params, Buffer grads, Buffer velocity, float lr, float momentum, float weightDecay) {
+    public void sgdStep(Buffer params, Buffer grads, Buffer velocity, Buffer lr, float momentum, float weightDecay) {
         current();
         optimizer.sgdStep(params, grads, velocity, lr, momentum, weightDecay);
     }
@@ -276,8 +279,20 @@ public final class CudaBackend implements Backend {
         elementwise.gatherRows(table, indices, out, width, fault);
     }
 
-    // ResNet ops (exp2) are not on the GPU yet: each throws, naming the op and the backend, so
-    // nothing silently runs elsewhere. They come with the cuDNN slice.
+    // ResNet primitives (exp2) are not on the GPU yet: lacks() lists them, so a job that needs one
+    // refuses this backend before it starts, and each throws naming itself if called anyway.
+    // They come with cuDNN (docs/backends.md).
+
+    /** The primitives below that only throw. */
+    private static final Set<Primitive> NOT_YET = EnumSet.of(Primitive.ADD, Primitive.CONV2D,
+            Primitive.CONV2D_BACKWARD_DATA, Primitive.CONV2D_BACKWARD_FILTER, Primitive.BATCH_NORM_TRAINING,
+            Primitive.BATCH_NORM_INFERENCE, Primitive.BATCH_NORM_BACKWARD, Primitive.GLOBAL_AVG_POOL,
+            Primitive.GLOBAL_AVG_POOL_BACKWARD, Primitive.SOFTMAX_CROSS_ENTROPY);
+
+    @Override
+    public Set<Primitive> lacks() {
+        return EnumSet.copyOf(NOT_YET);
+    }
 
     @Override
     public void add(Buffer a, Buffer b, Buffer y) {
@@ -300,43 +315,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void conv2d(ConvShape shape, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums) {
-        throw unsupported("conv2d");
-    }
-
-    @Override
-    public void conv2dBackward(ConvShape shape, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w,
-                               Buffer dx, Buffer dw) {
-        throw unsupported("conv2dBackward");
-    }
-
-    @Override
-    public void batchNormTrainingScaleShift(ChannelShape shape, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
-                                            Buffer runningMean, Buffer runningVar, Buffer savedMean,
-                                            Buffer savedInvStd, Buffer scale, Buffer shift, float momentum,
-                                            float eps) {
-        throw unsupported("batchNormTrainingScaleShift");
-    }
-
-    @Override
-    public void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar,
-                                             float eps, Buffer scale, Buffer shift) {
-        throw unsupported("batchNormInferenceScaleShift");
-    }
-
-    @Override
-    public void batchNormReluBackward(ChannelShape shape, Buffer x, Buffer dy, Buffer gamma, Buffer beta,
-                                      Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
-        throw unsupported("batchNormReluBackward");
-    }
-
-    @Override
-    public void planeSums(ChannelShape shape, Buffer x, Buffer sums) {
-        throw unsupported("planeSums");
-    }
-
-    @Override
-    public void batchNormTraining(ChannelShape shape, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer y,
+    public void batchNormTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
         throw unsupported("batchNormTraining");
@@ -370,7 +349,8 @@ public final class CudaBackend implements Backend {
     }
 
     private static UnsupportedOperationException unsupported(String op) {
-        return new UnsupportedOperationException(op + " is not implemented on the cuda backend yet; use --device cpu");
+        return new UnsupportedOperationException(op + " is not implemented on the cuda backend yet (cuDNN is not bound);"
+                + " use --device cpu");
     }
 
     /** The primary context is current per thread; make it current on whichever thread calls. */

@@ -17,15 +17,16 @@ final class Optimizer {
         sgdStep = launcher.function(SGD_STEP);
     }
 
-    /** Weight decay, momentum and the step in one launch over the flat buffers. */
-    void sgdStep(Buffer params, Buffer grads, Buffer velocity, float lr, float momentum, float weightDecay) {
+    /** Weight decay, momentum and the step in one launch over the flat buffers; lr[0] is the rate. */
+    void sgdStep(Buffer params, Buffer grads, Buffer velocity, Buffer lr, float momentum, float weightDecay) {
         Checks.sameLength("sgdStep", params, grads);
+        Checks.atLeast("sgdStep", "lr", lr, 1);
         boolean useMomentum = momentum != 0;
         if (useMomentum) {
             Checks.sameLength("sgdStep", params, velocity);
         }
         launcher.launch1d(sgdStep, params.length(), CudaBuffer.of(params), CudaBuffer.of(grads),
-                useMomentum ? CudaBuffer.of(velocity) : null, params.length(), lr, momentum, weightDecay,
+                useMomentum ? CudaBuffer.of(velocity) : null, params.length(), CudaBuffer.of(lr), momentum, weightDecay,
                 useMomentum ? 1 : 0);
     }
 }

@@ -8,9 +8,11 @@ import static ember.backend.parity.ParityCases.upload;
 import static ember.backend.parity.ParityCases.uploadActivations;
 
 import ember.backend.Backend;
+import ember.backend.BatchNormTensors;
 import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.ConvShape;
+import ember.backend.NormReluConv;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -94,9 +96,11 @@ final class NetworkParityCases {
             for (int i = 0; i < batch; i++) {
                 labels[i] = random.nextInt(classes);
             }
-            cases.add(new ParityCase("softmaxCrossEntropy", batch + "x" + classes, Tolerances.REDUCTION, b -> {
+            float[] sumsBefore = uniform(random, 2);
+            cases.add(new ParityCase("softmaxCrossEntropy", batch + "x" + classes + " (sums accumulate)",
+                    Tolerances.REDUCTION, b -> {
                 try (Buffer l = upload(b, logits); Buffer y = upload(b, labels);
-                     Buffer d = b.allocate(batch * classes); Buffer stats = b.allocate(2)) {
+                     Buffer d = b.allocate(batch * classes); Buffer stats = upload(b, sumsBefore)) {
                     b.softmaxCrossEntropy(batch, classes, l, y, d, stats);
                     return concat(read(b, d), read(b, stats));
                 }
@@ -119,11 +123,15 @@ final class NetworkParityCases {
             }
         }));
         ChannelShape out = new ChannelShape(c.batch(), c.outChannels(), outH * outW);
-        cases.add(new ParityCase("conv2d", shape + " (and y's plane sums)", Tolerances.CONVOLUTION, b -> {
+        BatchNormInputs norm = BatchNormInputs.of(random, c.outChannels());
+        cases.add(new ParityCase("conv2d", shape + " (leaving its stats), then batchNormTraining from them",
+                Tolerances.CONVOLUTION, b -> {
             try (Buffer xb = uploadActivations(b, x, height, width); Buffer wb = upload(b, w);
-                 Buffer y = b.allocate(c.outputSize()); Buffer sums = b.allocate(2 * c.batch() * c.outChannels())) {
-                b.conv2d(c, xb, wb, y, sums);
-                return concat(readActivations(b, y, outH, outW), planeMoments(out, read(b, sums)));
+                 Buffer y = b.allocate(c.outputSize()); Buffer stats = b.allocate(2 * c.batch() * c.outChannels());
+                 Buffer z = b.allocate(c.outputSize())) {
+                b.conv2d(c, xb, wb, y, stats);
+                return concat(readActivations(b, y, outH, outW),
+                        norm.training(b, out, y, stats, z, by -> readActivations(b, by, outH, outW)));
             }
         }));
         cases.add(new ParityCase("conv2dBackwardData", shape, Tolerances.CONVOLUTION, b -> {
@@ -141,37 +149,83 @@ final class NetworkParityCases {
             }
         }));
         addConvolutionBackward(cases, random, c, shape, x, w, dy, dw);
-        addNormalizedConvolution(cases, random, c, shape, x, w, dy, dw);
+        addNormReluConvolution(cases, random, c, shape, w, dy, dw);
     }
 
     /**
-     * The convolution of relu(x·scale + shift) per input channel (a batch norm + ReLU applied
-     * as the convolution reads x), forward with its plane sums, and backward. Scales of both
-     * signs and shifts that zero about half of the inputs.
+     * The planned conv(relu(BN(x))) ({@link Backend#normReluConv}): in training, with x's batch
+     * statistics taken from x and from the stats of the convolution that wrote x (here a 1×1
+     * identity, so x stays as drawn), then backward; and in inference. x is drawn per channel
+     * symmetric around a centre with a gap of ±0.1 there, and beta is small against gamma, so
+     * no value lies near the ReLU's edge: a float backend and the double reference then agree
+     * on the mask (the backward would differ by O(1) at a pixel where they did not).
      */
-    private static void addNormalizedConvolution(List<ParityCase> cases, SplittableRandom random, ConvShape c,
-                                                 String shape, float[] x, float[] w, float[] dy, float[] dw) {
+    private static void addNormReluConvolution(List<ParityCase> cases, SplittableRandom random, ConvShape c,
+                                               String shape, float[] w, float[] dy, float[] dw) {
         int height = c.height(), width = c.width(), outH = c.outHeight(), outW = c.outWidth();
-        float[] scale = uniform(random, c.inChannels()), shift = uniform(random, c.inChannels());
-        ChannelShape out = new ChannelShape(c.batch(), c.outChannels(), outH * outW);
-        cases.add(new ParityCase("conv2d", shape + " (of relu(x·scale + shift), and y's plane sums)",
-                Tolerances.CONVOLUTION, b -> {
-            try (Buffer xb = uploadActivations(b, x, height, width); Buffer a = upload(b, scale);
-                 Buffer sh = upload(b, shift); Buffer wb = upload(b, w); Buffer y = b.allocate(c.outputSize());
-                 Buffer sums = b.allocate(2 * c.batch() * c.outChannels())) {
-                b.conv2d(c, xb, a, sh, wb, y, sums);
-                return concat(readActivations(b, y, outH, outW), planeMoments(out, read(b, sums)));
+        ChannelShape in = new ChannelShape(c.batch(), c.inChannels(), height * width);
+        float[] x = awayFromCentres(random, in);
+        BatchNormInputs norm = BatchNormInputs.offEdge(random, c.inChannels());
+        float[] dgamma = uniform(random, c.inChannels()), dbeta = uniform(random, c.inChannels());
+        for (boolean fromStats : new boolean[] {false, true}) {
+            String what = shape + (fromStats ? " (statistics from the stats of the convolution that wrote x)" : "")
+                    + ": training forward, then backward (dw, dgamma, dbeta accumulate)";
+            cases.add(new ParityCase("normReluConv", what, Tolerances.CONVOLUTION, b -> {
+                try (NormReluConv op = b.normReluConv(c); Buffer drawn = uploadActivations(b, x, height, width);
+                     Buffer xb = b.allocate(in.size()); Buffer stats = b.allocate(2 * in.batch() * in.channels());
+                     Buffer identity = upload(b, identity(in.channels())); BatchNormInputs.Tensors t = norm.upload(b);
+                     Buffer wb = upload(b, w); Buffer y = b.allocate(c.outputSize());
+                     Buffer dyb = uploadActivations(b, dy, outH, outW); Buffer dx = b.allocate(in.size());
+                     Buffer dwb = upload(b, dw); Buffer dg = upload(b, dgamma); Buffer db = upload(b, dbeta)) {
+                    BatchNormTensors tensors = t.with(dg, db);
+                    b.conv2d(identityShape(in), drawn, identity, xb, fromStats ? stats : null);
+                    op.forwardTraining(c.batch(), xb, fromStats ? stats : null, tensors, wb, y, null);
+                    op.backward(c.batch(), xb, dyb, tensors, wb, dx, dwb);
+                    return concat(concat(readActivations(b, y, outH, outW), t.statistics(b)),
+                            concat(concat(readActivations(b, dx, height, width), read(b, dwb)),
+                                    concat(read(b, dg), read(b, db))));
+                }
+            }));
+        }
+        cases.add(new ParityCase("normReluConv", shape + ": inference forward", Tolerances.CONVOLUTION, b -> {
+            try (NormReluConv op = b.normReluConv(c); Buffer xb = uploadActivations(b, x, height, width);
+                 BatchNormInputs.Tensors t = norm.upload(b); Buffer wb = upload(b, w);
+                 Buffer y = b.allocate(c.outputSize())) {
+                op.forwardInference(c.batch(), xb, t.with(null, null), wb, y);
+                return readActivations(b, y, outH, outW);
             }
         }));
-        cases.add(new ParityCase("conv2dBackward", shape + " (of relu(x·scale + shift); dw accumulates)",
-                Tolerances.CONVOLUTION, b -> {
-            try (Buffer xb = uploadActivations(b, x, height, width); Buffer a = upload(b, scale);
-                 Buffer sh = upload(b, shift); Buffer dyb = uploadActivations(b, dy, outH, outW);
-                 Buffer wb = upload(b, w); Buffer dx = b.allocate(c.inputSize()); Buffer dwb = upload(b, dw)) {
-                b.conv2dBackward(c, xb, a, sh, dyb, wb, dx, dwb);
-                return concat(readActivations(b, dx, height, width), read(b, dwb));
+    }
+
+    /** The 1×1 convolution that copies every channel of s (weights {@link #identity}). */
+    private static ConvShape identityShape(ChannelShape s) {
+        return new ConvShape(s.batch(), s.channels(), 1, s.pixels(), s.channels(), 1, 1, 0);
+    }
+
+    private static float[] identity(int channels) {
+        float[] w = new float[channels * channels];
+        for (int c = 0; c < channels; c++) {
+            w[c * channels + c] = 1f;
+        }
+        return w;
+    }
+
+    /**
+     * Per channel, values centre ± (0.1 + 0.9u) in pairs: the batch mean is the centre, and no
+     * value lies within 0.1 of it.
+     */
+    private static float[] awayFromCentres(SplittableRandom random, ChannelShape s) {
+        float[] x = new float[s.size()];
+        for (int c = 0; c < s.channels(); c++) {
+            float centre = (float) random.nextDouble(-1, 1);
+            int n = s.perChannel();
+            for (int i = 0; i < n; i++) {
+                float offset = (float) (0.1 + 0.9 * random.nextDouble());
+                int at = (i / s.pixels() * s.channels() + c) * s.pixels() + i % s.pixels();
+                x[at] = centre + (i % 2 == 0 ? offset : -offset);
             }
-        }));
+        }
+        return x;
     }
 
     /**
@@ -199,56 +253,57 @@ final class NetworkParityCases {
         }
     }
 
-    /**
-     * Each plane's mean and variance from its plane sums: on the scale of the values (the sums
-     * themselves grow with the plane and cancel to near 0, where a relative tolerance is no use).
-     */
-    private static float[] planeMoments(ChannelShape s, float[] sums) {
-        float[] moments = new float[sums.length];
-        for (int i = 0; i < sums.length; i++) {
-            moments[i] = sums[i] / s.pixels();
-        }
-        return moments;
-    }
-
     /** Values around 100 with spread 1 per channel: a variance from Σx² − (Σx)²/m would lose most of its digits. */
     private static void addBatchNormFarFromZero(List<ParityCase> cases, SplittableRandom random, ChannelShape s) {
         int c = s.channels();
-        float[] x = uniform(random, s.size()), ones = new float[c], zeros = new float[c];
+        float[] x = uniform(random, s.size());
         for (int i = 0; i < x.length; i++) {
             x[i] += 100;
         }
+        float[] ones = new float[c], zeros = new float[c];
         java.util.Arrays.fill(ones, 1f);
-        addBatchNormTraining(cases, s, s.batch() + "x" + c + "x" + s.pixels() + " around 100", x, ones, zeros, zeros,
-                ones);
+        addBatchNormTraining(cases, s, s.batch() + "x" + c + "x" + s.pixels() + " around 100", x,
+                new BatchNormInputs(ones, zeros, zeros, ones));
     }
 
-    /** batchNormTraining on these inputs, taking its statistics from x and from x's plane sums. */
+    /**
+     * batchNormTraining on these inputs, taking its statistics from x, and from the stats of the
+     * convolution that wrote x (a 1×1 identity, so x stays as drawn).
+     */
     private static void addBatchNormTraining(List<ParityCase> cases, ChannelShape s, String shape, float[] x,
-                                             float[] gamma, float[] beta, float[] mean, float[] variance) {
-        int c = s.channels();
-        for (boolean withSums : new boolean[] {false, true}) {
-            cases.add(new ParityCase("batchNormTraining", shape + (withSums ? ", from x's plane sums" : ""),
+                                             BatchNormInputs norm) {
+        for (boolean fromStats : new boolean[] {false, true}) {
+            cases.add(new ParityCase("batchNormTraining", shape + (fromStats ? ", from its convolution's stats" : ""),
                     Tolerances.NETWORK, b -> {
-                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
-                     Buffer be = upload(b, beta); Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean);
-                     Buffer rv = upload(b, variance); Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
-                    b.batchNormTraining(s, xb, sums, g, be, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                    return concat(concat(read(b, y), read(b, rm)),
-                            concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                try (Buffer xb = written(b, s, x, fromStats); Buffer stats = fromStats ? statsOf(b, s, x) : null;
+                     Buffer y = b.allocate(s.size())) {
+                    return norm.training(b, s, xb, stats, y, yb -> read(b, yb));
                 }
             }));
         }
     }
 
-    /** x's plane sums from backend b when wanted, else null (the batch norm then takes its statistics from x). */
-    private static Buffer planeSums(Backend b, ChannelShape s, Buffer x, boolean wanted) {
-        if (!wanted) {
-            return null;
+    /** x on backend b: uploaded, or (written) as the output of a 1×1 identity convolution. */
+    private static Buffer written(Backend b, ChannelShape s, float[] x, boolean written) {
+        Buffer drawn = ParityCases.uploadActivations(b, x, 1, s.pixels());
+        if (!written) {
+            return drawn;
         }
-        Buffer sums = b.allocate(2 * s.batch() * s.channels());
-        b.planeSums(s, x, sums);
-        return sums;
+        try (drawn; Buffer identity = upload(b, identity(s.channels()))) {
+            Buffer y = b.allocate(s.size());
+            b.conv2d(identityShape(s), drawn, identity, y);
+            return y;
+        }
+    }
+
+    /** The stats a 1×1 identity convolution of x leaves on backend b (what its batch norm fusions take). */
+    private static Buffer statsOf(Backend b, ChannelShape s, float[] x) {
+        Buffer stats = b.allocate(2 * s.batch() * s.channels());
+        try (Buffer drawn = ParityCases.uploadActivations(b, x, 1, s.pixels());
+             Buffer identity = upload(b, identity(s.channels())); Buffer y = b.allocate(s.size())) {
+            b.conv2d(identityShape(s), drawn, identity, y, stats);
+        }
+        return stats;
     }
 
     /** (x − mean)·invStd·gamma + beta at value i of an NCHW tensor, in double. */
@@ -275,43 +330,27 @@ final class NetworkParityCases {
         return moved;
     }
 
+    /** relu((x − mean)·invStd·gamma + beta): the forward output batchNormReluBackward masks by. */
+    private static float[] normalizedRelu(ChannelShape s, float[] x, float[] gamma, float[] beta, float[] mean,
+                                          float[] invStd) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = (float) Math.max(0, normalized(s, i, x[i], gamma, beta, mean, invStd));
+        }
+        return y;
+    }
+
     private static void addBatchNormAndPool(List<ParityCase> cases, SplittableRandom random, ChannelShape s) {
         int c = s.channels();
         float[] x = uniform(random, s.size()), dy = uniform(random, s.size());
-        float[] gamma = uniform(random, c), beta = uniform(random, c), mean = uniform(random, c);
-        float[] variance = uniform(random, c), invStd = uniform(random, c);
+        BatchNormInputs norm = BatchNormInputs.of(random, c);
+        float[] gamma = norm.gamma(), beta = norm.beta(), mean = norm.runningMean(), variance = norm.runningVar();
+        float[] invStd = uniform(random, c);
         for (int i = 0; i < c; i++) {
-            variance[i] = Math.abs(variance[i]) + 0.1f;
             invStd[i] = Math.abs(invStd[i]) + 0.5f;
         }
         String shape = s.batch() + "x" + c + "x" + s.pixels();
-        cases.add(new ParityCase("planeSums", shape + " (as means and variances)", Tolerances.REDUCTION, b -> {
-            try (Buffer xb = upload(b, x); Buffer sums = b.allocate(2 * s.batch() * c)) {
-                b.planeSums(s, xb, sums);
-                return planeMoments(s, read(b, sums));
-            }
-        }));
-        addBatchNormTraining(cases, s, shape, x, gamma, beta, mean, variance);
-        for (boolean withSums : new boolean[] {false, true}) {
-            cases.add(new ParityCase("batchNormTrainingScaleShift", shape + (withSums ? " from x's plane sums" : ""),
-                    Tolerances.NETWORK, b -> {
-                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
-                     Buffer be = upload(b, beta); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
-                     Buffer sm = b.allocate(c); Buffer si = b.allocate(c); Buffer scale = b.allocate(c);
-                     Buffer shift = b.allocate(c)) {
-                    b.batchNormTrainingScaleShift(s, xb, sums, g, be, rm, rv, sm, si, scale, shift, 0.1f, 1e-5f);
-                    return concat(concat(concat(read(b, scale), read(b, shift)), concat(read(b, rm), read(b, rv))),
-                            concat(read(b, sm), read(b, si)));
-                }
-            }));
-        }
-        cases.add(new ParityCase("batchNormInferenceScaleShift", "channels=" + c, Tolerances.NETWORK, b -> {
-            try (Buffer g = upload(b, gamma); Buffer be = upload(b, beta); Buffer rm = upload(b, mean);
-                 Buffer rv = upload(b, variance); Buffer scale = b.allocate(c); Buffer shift = b.allocate(c)) {
-                b.batchNormInferenceScaleShift(g, be, rm, rv, 1e-5f, scale, shift);
-                return concat(read(b, scale), read(b, shift));
-            }
-        }));
+        addBatchNormTraining(cases, s, shape, x, norm);
         cases.add(new ParityCase("batchNormInference", shape, Tolerances.NETWORK, b -> {
             try (Buffer xb = upload(b, x); Buffer g = upload(b, gamma); Buffer be = upload(b, beta);
                  Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance)) {
@@ -329,26 +368,26 @@ final class NetworkParityCases {
         }));
         float[] residual = uniform(random, s.size());
         for (boolean withResidual : new boolean[] {false, true}) {
-            boolean withSums = withResidual;
-            String what = shape + (withResidual ? " + residual, from x's plane sums" : "");
+            boolean fromStats = withResidual;
+            String what = shape + (withResidual ? " + residual, from its convolution's stats" : "");
             cases.add(new ParityCase("batchNormReluTraining", what, Tolerances.NETWORK, b -> {
-                try (Buffer xb = upload(b, x); Buffer sums = planeSums(b, s, xb, withSums); Buffer g = upload(b, gamma);
-                     Buffer be = upload(b, beta); Buffer r = withResidual ? upload(b, residual) : null;
-                     Buffer y = b.allocate(s.size()); Buffer rm = upload(b, mean); Buffer rv = upload(b, variance);
-                     Buffer sm = b.allocate(c); Buffer si = b.allocate(c)) {
-                    b.batchNormReluTraining(s, xb, sums, g, be, r, y, rm, rv, sm, si, 0.1f, 1e-5f);
-                    return concat(concat(read(b, y), read(b, rm)),
-                            concat(read(b, rv), concat(read(b, sm), read(b, si))));
+                try (Buffer xb = written(b, s, x, fromStats); Buffer stats = fromStats ? statsOf(b, s, x) : null;
+                     BatchNormInputs.Tensors t = norm.upload(b);
+                     Buffer r = withResidual ? upload(b, residual) : null; Buffer y = b.allocate(s.size())) {
+                    b.batchNormReluTraining(s, xb, stats, t.gamma(), t.beta(), r, y, t.runningMean(), t.runningVar(),
+                            t.savedMean(), t.savedInvStd(), 0.1f, 1e-5f);
+                    return concat(read(b, y), t.statistics(b));
                 }
             }));
         }
         float[] offEdge = offReluEdge(s, x, gamma, beta, mean, invStd);
+        float[] forwardOutput = normalizedRelu(s, offEdge, gamma, beta, mean, invStd);
         cases.add(new ParityCase("batchNormReluBackward", shape + " (dgamma, dbeta accumulate)", Tolerances.NETWORK, b -> {
-            try (Buffer xb = upload(b, offEdge); Buffer dyb = upload(b, dy);
+            try (Buffer xb = upload(b, offEdge); Buffer yb = upload(b, forwardOutput); Buffer dyb = upload(b, dy);
                  Buffer g = upload(b, gamma); Buffer be = upload(b, beta); Buffer sm = upload(b, mean);
                  Buffer si = upload(b, invStd); Buffer dx = b.allocate(s.size());
                  Buffer dg = upload(b, beta); Buffer db = upload(b, mean)) {
-                b.batchNormReluBackward(s, xb, dyb, g, be, sm, si, dx, dg, db);
+                b.batchNormReluBackward(s, xb, yb, dyb, g, be, sm, si, dx, dg, db);
                 return concat(read(b, dx), concat(read(b, dg), read(b, db)));
             }
         }));

@@ -101,8 +101,9 @@ public final class ParityCases {
                 float momentum = s[0], decay = s[1];
                 cases.add(new ParityCase("sgdStep", "n=" + n + " momentum=" + momentum + " decay=" + decay,
                         Tolerances.ELEMENTWISE, b -> {
-                    try (Buffer pb = upload(b, p); Buffer gb = upload(b, g); Buffer vb = upload(b, v)) {
-                        b.sgdStep(pb, gb, momentum != 0 ? vb : null, 0.05f, momentum, decay);
+                    try (Buffer pb = upload(b, p); Buffer gb = upload(b, g); Buffer vb = upload(b, v);
+                         Buffer lr = upload(b, new float[] {0.05f})) {
+                        b.sgdStep(pb, gb, momentum != 0 ? vb : null, lr, momentum, decay);
                         return concat(read(b, pb), read(b, vb)); // with momentum 0, v must be untouched
                     }
                 }));

@@ -215,8 +215,10 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void sgdStep(Buffer params, Buffer grads, Buffer velocity, float lr, float momentum, float weightDecay) {
+    public void sgdStep(Buffer params, Buffer grads, Buffer velocity, Buffer learningRate, float momentum,
+                        float weightDecay) {
         Checks.sameLength("sgdStep", params, grads);
+        double lr = ref(learningRate).get(0);
         RefBuffer p = ref(params), g = ref(grads);
         RefBuffer v = momentum != 0 ? ref(velocity) : null;
         if (v != null) {
@@ -314,29 +316,6 @@ public final class ReferenceBackend implements Backend {
         });
     }
 
-    @Override
-    public void conv2d(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer w, Buffer y, Buffer planeSums) {
-        conv2d(s, normalizedRelu(s, x, xScale, xShift), w, y, planeSums);
-    }
-
-    @Override
-    public void conv2dBackward(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w, Buffer dx,
-                               Buffer dw) {
-        conv2dBackward(s, normalizedRelu(s, x, xScale, xShift), dy, w, null, false, dx, dw);
-    }
-
-    /** relu(x·scale[c] + shift[c]) for a convolution's input, in a buffer of its own. */
-    private static RefBuffer normalizedRelu(ConvShape s, Buffer x, Buffer scale, Buffer shift) {
-        ChannelShape in = new ChannelShape(s.batch(), s.inChannels(), s.height() * s.width());
-        Checks.channels("conv2d through a normalisation", in, x, x, scale, shift);
-        RefBuffer rx = ref(x), normalized = new RefBuffer(in.size());
-        for (int i = 0; i < in.size(); i++) {
-            int c = i / in.pixels() % in.channels();
-            normalized.set(i, Math.max(rx.get(i) * ref(scale).get(c) + ref(shift).get(c), 0));
-        }
-        return normalized;
-    }
-
     /** One multiply of the convolution: output (n, o, oy, ox) takes input (n, c, iy, ix) through tap (ky, kx). */
     private interface Tap {
         void accept(int n, int o, int oy, int ox, int c, int ky, int kx, int iy, int ix);
@@ -370,32 +349,8 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void planeSums(ChannelShape s, Buffer x, Buffer sums) {
-        Checks.planeSums("planeSums", s, x, sums);
-        RefBuffer rx = ref(x), rs = ref(sums);
-        for (int n = 0; n < s.batch(); n++) {
-            for (int c = 0; c < s.channels(); c++) {
-                double sum = 0;
-                for (int p = 0; p < s.pixels(); p++) {
-                    sum += rx.get(at(s, n, c, p));
-                }
-                float mean = (float) (sum / s.pixels());
-                double squares = 0;
-                for (int p = 0; p < s.pixels(); p++) {
-                    double d = rx.get(at(s, n, c, p)) - mean;
-                    squares += d * d;
-                }
-                rs.set(2 * (n * s.channels() + c), sum);
-                rs.set(2 * (n * s.channels() + c) + 1, squares);
-            }
-        }
-    }
-
-    /** Takes its statistics from x, in double, whatever planeSums holds. */
-    @Override
-    public void batchNormTraining(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta, Buffer y,
-                                  Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
-                                  float momentum, float eps) {
+    public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y, Buffer runningMean,
+                                  Buffer runningVar, Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
         Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
         statistics(s, x, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
         RefBuffer rx = ref(x), ry = ref(y);
@@ -407,21 +362,6 @@ public final class ReferenceBackend implements Backend {
                     ry.set(i, (rx.get(i) - mean) * invStd * ref(gamma).get(c) + ref(beta).get(c));
                 }
             }
-        }
-    }
-
-    @Override
-    public void batchNormTrainingScaleShift(ChannelShape s, Buffer x, Buffer planeSums, Buffer gamma, Buffer beta,
-                                            Buffer runningMean, Buffer runningVar, Buffer savedMean,
-                                            Buffer savedInvStd, Buffer scale, Buffer shift, float momentum,
-                                            float eps) {
-        Checks.channels("batchNormTrainingScaleShift", s, x, x, gamma, beta, runningMean, runningVar, savedMean,
-                savedInvStd, scale, shift);
-        statistics(s, x, runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
-        for (int c = 0; c < s.channels(); c++) {
-            double a = ref(gamma).get(c) * ref(savedInvStd).get(c);
-            ref(scale).set(c, a);
-            ref(shift).set(c, ref(beta).get(c) - ref(savedMean).get(c) * a);
         }
     }
 
@@ -451,16 +391,6 @@ public final class ReferenceBackend implements Backend {
             ref(runningVar).set(c, (1 - momentum) * ref(runningVar).get(c) + momentum * unbiased);
             ref(savedMean).set(c, mean);
             ref(savedInvStd).set(c, 1 / Math.sqrt(variance + eps));
-        }
-    }
-
-    @Override
-    public void batchNormInferenceScaleShift(Buffer gamma, Buffer beta, Buffer runningMean, Buffer runningVar,
-                                             float eps, Buffer scale, Buffer shift) {
-        for (int c = 0; c < gamma.length(); c++) {
-            double a = ref(gamma).get(c) / Math.sqrt(ref(runningVar).get(c) + eps);
-            ref(scale).set(c, a);
-            ref(shift).set(c, ref(beta).get(c) - ref(runningMean).get(c) * a);
         }
     }
 
@@ -507,20 +437,6 @@ public final class ReferenceBackend implements Backend {
             ref(dgamma).set(c, ref(dgamma).get(c) + sumDyXhat);
             ref(dbeta).set(c, ref(dbeta).get(c) + sumDy);
         }
-    }
-
-    @Override
-    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta,
-                                      Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
-        Checks.channels("batchNormReluBackward", s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
-        RefBuffer rx = ref(x), masked = new RefBuffer(s.size());
-        for (int i = 0; i < s.size(); i++) {
-            int c = i / s.pixels() % s.channels();
-            double normalized = (rx.get(i) - ref(savedMean).get(c)) * ref(savedInvStd).get(c) * ref(gamma).get(c)
-                    + ref(beta).get(c);
-            masked.set(i, normalized > 0 ? ref(dy).get(i) : 0);
-        }
-        batchNormBackward(s, x, masked, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
     }
 
     @Override
@@ -578,8 +494,8 @@ public final class ReferenceBackend implements Backend {
                 rd.set(n * classes + c, (p - (c == label ? 1 : 0)) / batch);
             }
         }
-        ref(stats).set(0, loss / batch);
-        ref(stats).set(1, correct);
+        ref(stats).set(0, ref(stats).get(0) + loss);
+        ref(stats).set(1, ref(stats).get(1) + correct);
     }
 
     @Override

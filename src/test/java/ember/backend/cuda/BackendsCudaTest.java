@@ -7,19 +7,22 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ember.backend.Backends;
+import ember.backend.Job;
+import ember.backend.Primitive;
 import org.junit.jupiter.api.Test;
 
-/** How --device picks CUDA, and what it says when it cannot. */
+/** How --device picks a backend for a job, and what it says when it passes one over or refuses it. */
 class BackendsCudaTest {
 
     @Test
-    void autoWithoutCudaSaysWhyAndRunsOnTheCpu() {
+    void autoForExp2WithoutCudaSaysWhyAndRunsOnTheCpu() {
         CudaProbe.Report probe = CudaProbe.check();
-        assumeFalse(probe.usable(), "this machine has a usable GPU, so auto picks CUDA");
-        try (Backends.Choice choice = Backends.open("auto")) {
+        assumeFalse(probe.usable(), "this machine has a usable GPU");
+        try (Backends.Choice choice = Backends.open("auto", Job.EXP2)) {
             assertEquals("cpu", choice.backend().name());
-            assertTrue(choice.reason().startsWith("auto: CUDA not used: "), choice.reason());
-            assertTrue(choice.reason().contains(probe.reason()), choice.reason());
+            assertTrue(choice.reason().startsWith("auto: the CPU runs all of exp2; auto tries cuda, then cpu for exp2"),
+                    choice.reason());
+            assertTrue(choice.reason().contains("CUDA not used: " + probe.reason()), choice.reason());
             // Every problem names a file and what to set.
             assertTrue(choice.reason().contains("libcuda.so.1") || choice.reason().contains("libcublas.so.13"),
                     choice.reason());
@@ -29,25 +32,49 @@ class BackendsCudaTest {
     }
 
     @Test
-    void askingForCudaWithoutItIsAOneLineUserError() {
-        CudaProbe.Report probe = CudaProbe.check();
-        assumeFalse(probe.usable(), "this machine has a usable GPU");
-        var e = assertThrows(IllegalArgumentException.class, () -> Backends.open("cuda"));
-        assertTrue(e.getMessage().startsWith("--device cuda: CUDA is not usable here: "), e.getMessage());
-        assertTrue(e.getMessage().contains(probe.reason()), e.getMessage());
-    }
-
-    @Test
-    void autoPicksCudaWhenUsable() {
-        assumeTrue(CudaProbe.check().usable(), () -> "no usable GPU: " + CudaProbe.check().reason());
-        try (Backends.Choice choice = Backends.open("auto")) {
-            assertEquals("cuda", choice.backend().name());
+    void autoForExp1TriesTheCpuFirstAndSaysWhy() {
+        try (Backends.Choice choice = Backends.open("auto", Job.EXP1)) {
+            assertEquals("cpu", choice.backend().name());
+            assertTrue(choice.reason().contains("auto tries cpu, then cuda for exp1 (exp1's MLP takes a few tiny ops"),
+                    choice.reason());
         }
     }
 
     @Test
+    void askingForCudaWithoutItIsAOneLineUserError() {
+        CudaProbe.Report probe = CudaProbe.check();
+        assumeFalse(probe.usable(), "this machine has a usable GPU");
+        var e = assertThrows(IllegalArgumentException.class, () -> Backends.open("cuda", Job.EXP1));
+        assertTrue(e.getMessage().startsWith("--device cuda: CUDA is not usable here: "), e.getMessage());
+        assertTrue(e.getMessage().contains(probe.reason()), e.getMessage());
+    }
+
+    /** On a GPU machine, until cuDNN is bound: exp2 runs on the CPU, saying which ops CUDA lacks. */
+    @Test
+    void onAGpuAutoPassesCudaOverForExp2WhileItLacksConvolutions() {
+        assumeTrue(CudaProbe.check().usable(), () -> "no usable GPU: " + CudaProbe.check().reason());
+        try (CudaBackend cuda = CudaBackend.open()) {
+            assumeFalse(Job.EXP2.missingOn(cuda).isEmpty(), "CUDA runs all of exp2");
+        }
+        try (Backends.Choice choice = Backends.open("auto", Job.EXP2)) {
+            assertEquals("cpu", choice.backend().name());
+            assertTrue(choice.reason().contains("CUDA is usable but cannot run exp2 yet: it lacks "), choice.reason());
+            assertTrue(choice.reason().contains("conv2d"), choice.reason());
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> Backends.open("cuda", Job.EXP2));
+        assertTrue(e.getMessage().startsWith("--device cuda cannot run exp2 yet: it lacks "), e.getMessage());
+    }
+
+    @Test
+    void exp1NeedsNoConvolutionAndExp2NoTanh() {
+        assertTrue(Job.EXP2.needs().contains(Primitive.CONV2D));
+        assertTrue(!Job.EXP1.needs().contains(Primitive.CONV2D) && !Job.EXP2.needs().contains(Primitive.TANH));
+        assertTrue(Job.CHECK.needs().isEmpty());
+    }
+
+    @Test
     void unknownDeviceListsCuda() {
-        var e = assertThrows(IllegalArgumentException.class, () -> Backends.open("tpu"));
+        var e = assertThrows(IllegalArgumentException.class, () -> Backends.open("tpu", Job.EXP2));
         assertTrue(e.getMessage().contains("auto, cuda, cpu, reference"), e.getMessage());
     }
 }

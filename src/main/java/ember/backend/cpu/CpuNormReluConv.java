@@ -1,0 +1,65 @@
+package ember.backend.cpu;
+
+import ember.backend.BatchNormTensors;
+import ember.backend.Buffer;
+import ember.backend.ChannelShape;
+import ember.backend.ConvShape;
+import ember.backend.NormReluConv;
+
+/**
+ * The CPU's conv(relu(BN(x))): the batch norm leaves only a per-channel scale and shift, which
+ * the convolution applies with the ReLU as it reads x (forward and weight gradient), so the
+ * normalised activation is never written nor read back. The backward pass recomputes the ReLU's
+ * mask from x. The scale and shift of the last forward, and the normalised input's gradient,
+ * are this object's own.
+ */
+final class CpuNormReluConv implements NormReluConv {
+    private final CpuBackend cpu;
+    private final ConvShape largest;
+    private final Buffer scale;
+    private final Buffer shift;
+    private final Buffer hiddenGrad;
+
+    CpuNormReluConv(CpuBackend cpu, ConvShape largest) {
+        this.cpu = cpu;
+        this.largest = largest;
+        this.scale = cpu.allocate(largest.inChannels());
+        this.shift = cpu.allocate(largest.inChannels());
+        this.hiddenGrad = cpu.allocate(largest.inputSize());
+    }
+
+    private ChannelShape normShape(int batch) {
+        return new ChannelShape(batch, largest.inChannels(), largest.height() * largest.width());
+    }
+
+    @Override
+    public void forwardTraining(int batch, Buffer x, Buffer xStats, BatchNormTensors norm, Buffer w, Buffer y,
+                                Buffer yStats) {
+        cpu.batchNormTrainingScaleShift(normShape(batch), x, xStats, norm.gamma(), norm.beta(), norm.runningMean(),
+                norm.runningVar(), norm.savedMean(), norm.savedInvStd(), scale, shift, norm.momentum(), norm.eps());
+        cpu.conv2d(largest.withBatch(batch), x, scale, shift, w, y, yStats);
+    }
+
+    @Override
+    public void forwardInference(int batch, Buffer x, BatchNormTensors norm, Buffer w, Buffer y) {
+        cpu.batchNormInferenceScaleShift(norm.gamma(), norm.beta(), norm.runningMean(), norm.runningVar(), norm.eps(),
+                scale, shift);
+        cpu.conv2d(largest.withBatch(batch), x, scale, shift, w, y, null);
+    }
+
+    @Override
+    public void backward(int batch, Buffer x, Buffer dy, BatchNormTensors norm, Buffer w, Buffer dx, Buffer dw) {
+        ConvShape s = largest.withBatch(batch);
+        Buffer dh = hiddenGrad.slice(0, s.inputSize());
+        cpu.conv2dBackward(s, x, scale, shift, dy, w, dh, dw);
+        cpu.batchNormReluBackward(normShape(batch), x, dh, norm.gamma(), norm.beta(), norm.savedMean(),
+                norm.savedInvStd(), dx, norm.gammaGrad(), norm.betaGrad());
+    }
+
+    @Override
+    public void close() {
+        scale.close();
+        shift.close();
+        hiddenGrad.close();
+    }
+}

@@ -1,0 +1,125 @@
+package ember.backend.parity;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ember.backend.Backend;
+import ember.backend.cpu.CpuBackend;
+import ember.backend.cuda.CudaBackend;
+import ember.backend.cuda.CudaProbe;
+import ember.backend.reference.ReferenceBackend;
+import ember.data.BatchLoader;
+import ember.data.CifarFixtures;
+import ember.data.ImageSet;
+import ember.exp2.Exp2Trainer;
+import ember.nn.ResNet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * One suite over every backend present: each parity case against the double-precision
+ * reference, then a few ResNet training steps against the reference's. A primitive a present
+ * backend lacks fails its cases (it never counts as skipped); only an absent backend is
+ * skipped, once, with the reason. The CPU backend runs three ways: GEMM through the system's
+ * CBLAS, through the Java loops used when none is installed, and the convolutions on 12
+ * workers (weight gradients summed in one chunk per worker instead of 8).
+ */
+class BackendParityTest {
+    private static final ResNet.Config SMALL = new ResNet.Config(new int[] {4, 8}, 1, 32, 3, 10);
+    private static final int BATCH = 8;
+
+    /** A backend to check: how to open it (null when absent, with the reason) and which cases it runs. */
+    private record Candidate(String name, Supplier<Backend> open, String absentBecause, Predicate<String> cases) {}
+
+    private static List<Candidate> candidates() {
+        List<Candidate> all = new ArrayList<>();
+        try (CpuBackend probe = CpuBackend.withBlasIfPresent(2)) {
+            all.add(new Candidate("cpu, GEMM through CBLAS", () -> CpuBackend.withBlasIfPresent(2),
+                    probe.usesBlas() ? null : "no CBLAS library installed: " + probe.description(), op -> true));
+        }
+        all.add(new Candidate("cpu, GEMM in Java", () -> CpuBackend.javaOnly(2), null, op -> true));
+        all.add(new Candidate("cpu, convolutions on 12 workers", () -> CpuBackend.javaOnly(12), null,
+                op -> op.startsWith("conv2d") || op.equals("normReluConv")));
+        CudaProbe.Report cuda = CudaProbe.check();
+        all.add(new Candidate("cuda", CudaBackend::open, cuda.usable() ? null : "no usable GPU: " + cuda.reason(),
+                op -> true));
+        return all;
+    }
+
+    @TestFactory
+    Stream<DynamicNode> everyBackendPresentMatchesTheReference() {
+        long seed = ParitySeed.fresh();
+        List<ParityCase> cases = ParityCases.all(seed);
+        return candidates().stream().map(candidate -> {
+            if (candidate.absentBecause() != null) {
+                return DynamicTest.dynamicTest(candidate.name() + ": absent",
+                        () -> Assumptions.abort(candidate.absentBecause()));
+            }
+            Backend[] opened = new Backend[1];
+            List<DynamicNode> tests = new ArrayList<>();
+            tests.add(DynamicTest.dynamicTest("open", () -> opened[0] = candidate.open().get()));
+            for (ParityCase c : cases) {
+                if (candidate.cases().test(c.op())) {
+                    tests.add(DynamicTest.dynamicTest(c.name(), () -> check(opened[0], c, seed)));
+                }
+            }
+            if (candidate.cases().test("network")) {
+                tests.add(DynamicTest.dynamicTest("network: 3 ResNet training steps, losses and weights",
+                        () -> trainsAsTheReferenceDoes(opened[0])));
+            }
+            tests.add(DynamicTest.dynamicTest("close", () -> opened[0].close()));
+            return DynamicContainer.dynamicContainer(candidate.name(), tests);
+        });
+    }
+
+    private static void check(Backend backend, ParityCase c, long seed) {
+        Comparison result;
+        try (ReferenceBackend reference = new ReferenceBackend()) {
+            result = c.check(backend, reference);
+        } catch (UnsupportedOperationException lacking) {
+            fail(backend.name() + " lacks a primitive this case needs: " + lacking.getMessage());
+            return;
+        }
+        assertTrue(result.ok(), () -> c.name() + " (seed " + seed + "): " + result.summary());
+    }
+
+    /** Three training steps of a small ResNet on generated images: every op and fusion in the order a step runs them. */
+    private static void trainsAsTheReferenceDoes(Backend backend) {
+        ImageSet images = CifarFixtures.randomSet("train", 3 * BATCH, 4);
+        float[] expected, actual;
+        double expectedLoss, actualLoss;
+        try (ReferenceBackend reference = new ReferenceBackend();
+             Exp2Trainer onReference = new Exp2Trainer(reference, SMALL, BATCH, 1);
+             Exp2Trainer onBackend = new Exp2Trainer(backend, SMALL, BATCH, 1);
+             BatchLoader loader = new BatchLoader(images, BatchLoader.Options.training(BATCH, 1))) {
+            expectedLoss = onReference.trainEpoch(1, 0.05f, loader, steps -> {}).loss();
+            actualLoss = onBackend.trainEpoch(1, 0.05f, loader, steps -> {}).loss();
+            expected = flatten(onReference.model().parameters().toHost());
+            actual = flatten(onBackend.model().parameters().toHost());
+        }
+        Comparison losses = Comparison.of(new double[] {expectedLoss}, new double[] {actualLoss},
+                Tolerances.TRAINING_F32);
+        assertTrue(losses.ok(), () -> "mean training loss: " + losses.summary());
+        Comparison weights = Comparison.of(expected, actual, Tolerances.TRAINING_F32);
+        assertTrue(weights.ok(), () -> "weights after 3 steps: " + weights.summary());
+    }
+
+    private static float[] flatten(Map<String, float[]> tensors) {
+        int n = tensors.values().stream().mapToInt(t -> t.length).sum(), at = 0;
+        float[] all = new float[n];
+        for (float[] t : tensors.values()) {
+            System.arraycopy(t, 0, all, at, t.length);
+            at += t.length;
+        }
+        return all;
+    }
+}

@@ -116,6 +116,13 @@ for f in "$out"/exp1-*.log; do
 done
 
 if [ -n "$data" ]; then
+  section "exp2 with --device auto (what the main job picks on this machine, and why)"
+  step exp2-auto 90 "${ember[@]}" exp2 --device auto --data "$data" --train-images 1280 --test-images 1000 \
+    --schedule 0.1x1 --out "$out/exp2-auto"
+  tr '\r' '\n' < "$out/exp2-auto.log" | grep -E '^(backend:|  why:|exp2:)|^epoch .*img/s' | tee -a "$out/summary.txt"
+fi
+
+if [ -n "$data" ]; then
   section "exp2 on ember's CPU backend (one epoch of the lab's recipe, all $(nproc) cores; no cuDNN path yet)"
   step exp2-cpu-epoch 240 "${ember[@]}" exp2 --device cpu --data "$data" --epochs 1 --out "$out/exp2-cpu"
   tr '\r' '\n' < "$out/exp2-cpu-epoch.log" | grep -E '^(backend|data|exp2):|^epoch .*img/s|^ember: warning' | tee -a "$out/summary.txt"

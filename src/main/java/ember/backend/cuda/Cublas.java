@@ -11,6 +11,8 @@ import java.lang.invoke.MethodHandle;
  * cuBLAS through java.lang.foreign: one handle bound to our stream, row-major SGEMM.
  * Only the _v2 entry points are bound; the unsuffixed names are the legacy API with
  * different semantics. Pointer mode stays "host", so alpha and beta are read at call time.
+ * The handle works in a fixed workspace the backend allocates once, so a GEMM never allocates
+ * (which a captured step cannot do).
  */
 final class Cublas implements AutoCloseable {
     static final String CREATE = "cublasCreate_v2";
@@ -19,6 +21,9 @@ final class Cublas implements AutoCloseable {
     static final String SET_MATH_MODE = "cublasSetMathMode";
     static final String SGEMM = "cublasSgemm_v2";
     static final String GET_VERSION = "cublasGetVersion_v2";
+    static final String SET_WORKSPACE = "cublasSetWorkspace_v2";
+    /** cuBLAS's own advice for Hopper (the most any of our targets wants); 4 MiB would do for Ampere. */
+    static final long WORKSPACE_BYTES = 32L << 20;
 
     private static final int OP_N = 0, OP_T = 1;
     /** CUBLAS_DEFAULT_MATH: full fp32, no TF32, so results match the CPU within fp32 tolerances. */
@@ -34,7 +39,7 @@ final class Cublas implements AutoCloseable {
     private final int version;
     private boolean closed;
 
-    private Cublas(LibraryLocator.Found lib, long stream) {
+    private Cublas(LibraryLocator.Found lib, long stream, long workspace) {
         this.library = lib.file();
         var i = ValueLayout.JAVA_INT;
         var p = ValueLayout.ADDRESS;
@@ -42,6 +47,7 @@ final class Cublas implements AutoCloseable {
         MethodHandle setStream = bind(lib, SET_STREAM, FunctionDescriptor.of(i, p, p));
         MethodHandle setMathMode = bind(lib, SET_MATH_MODE, FunctionDescriptor.of(i, p, i));
         MethodHandle getVersion = bind(lib, GET_VERSION, FunctionDescriptor.of(i, p, p));
+        MethodHandle setWorkspace = bind(lib, SET_WORKSPACE, FunctionDescriptor.of(i, p, p, ValueLayout.JAVA_LONG));
         this.sgemm = bind(lib, SGEMM, FunctionDescriptor.of(i, p, i, i, i, i, i, p, p, i, p, i, p, p, i));
         this.destroy = bind(lib, DESTROY, FunctionDescriptor.of(i, p));
         this.alpha = arena.allocate(ValueLayout.JAVA_FLOAT);
@@ -50,15 +56,21 @@ final class Cublas implements AutoCloseable {
         check(CREATE, call(create, slot));
         this.handle = slot.get(ValueLayout.ADDRESS, 0);
         check(SET_STREAM, call(setStream, handle, MemorySegment.ofAddress(stream)));
+        // After the stream: setting a stream resets the workspace to cuBLAS's own pool.
+        check(SET_WORKSPACE, call(setWorkspace, handle, MemorySegment.ofAddress(workspace), WORKSPACE_BYTES));
         check(SET_MATH_MODE, call(setMathMode, handle, DEFAULT_MATH));
         MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
         check(GET_VERSION, call(getVersion, handle, v));
         this.version = v.get(ValueLayout.JAVA_INT, 0);
     }
 
-    /** A handle from the library {@code lib}, issuing its work on {@code stream} (a CUstream address). */
-    static Cublas open(LibraryLocator.Found lib, long stream) {
-        return new Cublas(lib, stream);
+    /**
+     * A handle from the library {@code lib}, issuing its work on {@code stream} (a CUstream
+     * address) in {@code workspace}, a device allocation of {@link #WORKSPACE_BYTES} that
+     * outlives the handle.
+     */
+    static Cublas open(LibraryLocator.Found lib, long stream, long workspace) {
+        return new Cublas(lib, stream, workspace);
     }
 
     /** e.g. "cuBLAS 130100 (libcublas.so.13 by the loader's search path)". */

@@ -59,6 +59,7 @@ public final class CudaBackend implements Backend {
     private final Loss loss;
     private final Optimizer optimizer;
     private final Cublas cublas;
+    private final NativeAddress.Device cublasWorkspace = new NativeAddress.Device();
     private final PinnedStaging writes;
     private final DeviceFault fault;
     private NativeAddress.Host readBack;
@@ -80,7 +81,8 @@ public final class CudaBackend implements Backend {
         elementwise = new Elementwise(launcher);
         loss = new Loss(launcher);
         optimizer = new Optimizer(launcher);
-        cublas = Cublas.open(report.cublas(), stream.address());
+        cuMemAlloc(cublasWorkspace, Cublas.WORKSPACE_BYTES);
+        cublas = Cublas.open(report.cublas(), stream.address(), cublasWorkspace.address());
         writes = new PinnedStaging(stream);
         fault = new DeviceFault(stream);
         description = describe(report);
@@ -375,6 +377,7 @@ public final class CudaBackend implements Backend {
         RuntimeException first = null;
         for (Runnable step : new Runnable[] {
                 () -> cuStreamSynchronize(stream), writes::close, fault::close, cublas::close,
+                () -> jcuda.driver.JCudaDriver.cuMemFree(cublasWorkspace),
                 () -> { if (readBack != null) jcuda.driver.JCudaDriver.cuMemFreeHost(readBack); },
                 () -> cuModuleUnload(module), () -> cuStreamDestroy(stream),
                 () -> cuDevicePrimaryCtxRelease(device)}) {

@@ -54,8 +54,15 @@ public final class Backends {
                         passedOver.add("CUDA not used: " + cuda.reason());
                         continue;
                     }
-                    // The probe found everything, so a failure to open is a real error, not a reason to fall back.
-                    CudaBackend backend = CudaBackend.open();
+                    CudaBackend backend;
+                    try {
+                        backend = CudaBackend.open();
+                    } catch (RuntimeException failed) {
+                        // The probe found every piece, yet the device would not open (a kernel
+                        // binary without this GPU's architecture, say): said, and the next one runs.
+                        passedOver.add("CUDA is usable but failed to open: " + failed);
+                        continue;
+                    }
                     Set<Primitive> missing = job.missingOn(backend);
                     if (missing.isEmpty()) {
                         return new Choice(backend, reason(job, passedOver, "CUDA is usable (" + cuda.devices()

@@ -17,16 +17,12 @@ final class ComposedNormReluConv implements NormReluConv {
         this.hiddenGrad = backend.allocate(largest.inputSize());
     }
 
-    private ChannelShape normShape(int batch) {
-        return new ChannelShape(batch, largest.inChannels(), largest.height() * largest.width());
-    }
-
     @Override
     public void forwardTraining(int batch, Buffer x, Buffer xStats, BatchNormTensors norm, Buffer w, Buffer y,
                                 Buffer yStats) {
         ConvShape s = largest.withBatch(batch);
         Buffer h = hidden.slice(0, s.inputSize());
-        backend.batchNormTraining(normShape(batch), x, xStats, norm.gamma(), norm.beta(), h, norm.runningMean(),
+        backend.batchNormTraining(s.input(), x, xStats, norm.gamma(), norm.beta(), h, norm.runningMean(),
                 norm.runningVar(), norm.savedMean(), norm.savedInvStd(), norm.momentum(), norm.eps());
         backend.relu(h, h);
         backend.conv2d(s, h, w, y, yStats);
@@ -36,7 +32,7 @@ final class ComposedNormReluConv implements NormReluConv {
     public void forwardInference(int batch, Buffer x, BatchNormTensors norm, Buffer w, Buffer y) {
         ConvShape s = largest.withBatch(batch);
         Buffer h = hidden.slice(0, s.inputSize());
-        backend.batchNormInference(normShape(batch), x, norm.gamma(), norm.beta(), h, norm.runningMean(),
+        backend.batchNormInference(s.input(), x, norm.gamma(), norm.beta(), h, norm.runningMean(),
                 norm.runningVar(), norm.eps());
         backend.relu(h, h);
         backend.conv2d(s, h, w, y);
@@ -48,7 +44,7 @@ final class ComposedNormReluConv implements NormReluConv {
         Buffer h = hidden.slice(0, s.inputSize()), dh = hiddenGrad.slice(0, s.inputSize());
         // Through the ReLU as dh is written: h is the ReLU's output.
         backend.conv2dBackward(s, h, dy, w, null, true, dh, dw);
-        backend.batchNormBackward(normShape(batch), x, dh, norm.gamma(), norm.savedMean(), norm.savedInvStd(), dx,
+        backend.batchNormBackward(s.input(), x, dh, norm.gamma(), norm.savedMean(), norm.savedInvStd(), dx,
                 norm.gammaGrad(), norm.betaGrad());
     }
 

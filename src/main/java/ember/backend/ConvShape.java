@@ -38,6 +38,16 @@ public record ConvShape(int batch, int inChannels, int height, int width,
         return inChannels * kernel * kernel;
     }
 
+    /** The input seen per channel (what a batch norm before this convolution normalises). */
+    public ChannelShape input() {
+        return new ChannelShape(batch, inChannels, height * width);
+    }
+
+    /** The output seen per channel (what a batch norm after this convolution normalises). */
+    public ChannelShape output() {
+        return new ChannelShape(batch, outChannels, outHeight() * outWidth());
+    }
+
     /** The same convolution over another batch size. */
     public ConvShape withBatch(int newBatch) {
         return new ConvShape(newBatch, inChannels, height, width, outChannels, kernel, stride, padding);

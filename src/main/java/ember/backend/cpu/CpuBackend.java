@@ -317,7 +317,7 @@ public final class CpuBackend implements Backend {
      * (worker 0's scratch; ops never overlap).
      */
     private float[] inputAffine(ConvShape s, Buffer x, Buffer scale, Buffer shift) {
-        ChannelShape in = new ChannelShape(s.batch(), s.inChannels(), s.height() * s.width());
+        ChannelShape in = s.input();
         Checks.channels("conv2d through a normalisation", in, x, x, scale, shift);
         CpuBuffer a = CpuBuffer.of(scale), b = CpuBuffer.of(shift);
         float[] affine = scratch.get(0, Scratch.INPUT_AFFINE, 2 * s.inChannels());

@@ -2,7 +2,6 @@ package ember.backend.cpu;
 
 import ember.backend.BatchNormTensors;
 import ember.backend.Buffer;
-import ember.backend.ChannelShape;
 import ember.backend.ConvShape;
 import ember.backend.NormReluConv;
 
@@ -28,16 +27,13 @@ final class CpuNormReluConv implements NormReluConv {
         this.hiddenGrad = cpu.allocate(largest.inputSize());
     }
 
-    private ChannelShape normShape(int batch) {
-        return new ChannelShape(batch, largest.inChannels(), largest.height() * largest.width());
-    }
-
     @Override
     public void forwardTraining(int batch, Buffer x, Buffer xStats, BatchNormTensors norm, Buffer w, Buffer y,
                                 Buffer yStats) {
-        cpu.batchNormTrainingScaleShift(normShape(batch), x, xStats, norm.gamma(), norm.beta(), norm.runningMean(),
+        ConvShape s = largest.withBatch(batch);
+        cpu.batchNormTrainingScaleShift(s.input(), x, xStats, norm.gamma(), norm.beta(), norm.runningMean(),
                 norm.runningVar(), norm.savedMean(), norm.savedInvStd(), scale, shift, norm.momentum(), norm.eps());
-        cpu.conv2d(largest.withBatch(batch), x, scale, shift, w, y, yStats);
+        cpu.conv2d(s, x, scale, shift, w, y, yStats);
     }
 
     @Override
@@ -52,7 +48,7 @@ final class CpuNormReluConv implements NormReluConv {
         ConvShape s = largest.withBatch(batch);
         Buffer dh = hiddenGrad.slice(0, s.inputSize());
         cpu.conv2dBackward(s, x, scale, shift, dy, w, dh, dw);
-        cpu.batchNormReluBackward(normShape(batch), x, dh, norm.gamma(), norm.beta(), norm.savedMean(),
+        cpu.batchNormReluBackward(s.input(), x, dh, norm.gamma(), norm.beta(), norm.savedMean(),
                 norm.savedInvStd(), dx, norm.gammaGrad(), norm.betaGrad());
     }
 

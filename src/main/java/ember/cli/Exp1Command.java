@@ -25,13 +25,14 @@ import picocli.CommandLine.Option;
 /** exp1: fit a function of x with a small MLP, save the model, the loss curve and a plot. */
 @Command(name = "exp1", mixinStandardHelpOptions = true, subcommands = Exp1SweepCommand.class,
         description = "Fit f(x) (default: the lab's x^2 + 2 sin x + cos(x-1) - 5) with an MLP; "
-                + "writes model.safetensors, loss.csv and fit.png.")
+                + "writes model.safetensors, model.pth, loss.csv and fit.png.")
 final class Exp1Command implements Callable<Integer> {
     @Mixin
     Exp1Options options;
 
     @Option(names = "--load", paramLabel = "MODEL",
-            description = "Re-plot a saved model.safetensors instead of training.")
+            description = "Re-plot a saved model (model.safetensors or model.pth, or an MLP's state dict "
+                    + "saved by PyTorch: then with --function, --x-min, --x-max and --activation) instead of training.")
     Path load;
 
     @CommandLine.Spec
@@ -61,14 +62,14 @@ final class Exp1Command implements Callable<Integer> {
                     result.divergedAt(), result.losses()[result.divergedAt() - 1], config.lr(), config.lr() / 10);
             return Main.EXIT_DIVERGED;
         }
-        Exp1Model.save(dir.resolve("model.safetensors"), config, result.weights());
-        String outputs = "{model.safetensors, loss.csv, fit.png}";
+        Exp1Model.save(dir, "model", config, result.weights());
+        String outputs = "{model.safetensors, model.pth, loss.csv, fit.png}";
         try {
             Exp1Plots.write(dir.resolve("fit.png"), title(config), data,
                     List.of(new Exp1Plots.Curve("MLP fit", result.gridPrediction())));
         } catch (Figures.FigureException e) {
             spec.commandLine().getErr().println("ember: warning: " + e.getMessage());
-            outputs = "{model.safetensors, loss.csv}";
+            outputs = "{model.safetensors, model.pth, loss.csv}";
         }
         out.printf(Locale.ROOT, "exp1: %d epochs, lr %s: train MSE %.5f, grid MSE %.5f, %.2f s on %s -> %s%n",
                 config.epochs(), config.lr(), result.trainMse(), result.gridMse(), result.seconds(),
@@ -77,8 +78,14 @@ final class Exp1Command implements Callable<Integer> {
     }
 
     private int replot(PrintWriter out, Path dir) throws IOException {
-        Exp1Model.Saved saved = Exp1Model.load(load);
+        Exp1Model.Saved saved = Exp1Model.load(load, options.config());
         Exp1Config config = saved.config();
+        if (!Exp1Model.hasConfig(load)) {
+            out.printf(Locale.ROOT, "exp1: %s has no ember config: an MLP 1 -> %s -> 1 with %s, plotted against "
+                    + "f(x) = %s on [%s, %s] (set --function, --x-min, --x-max, --activation to change)%n", load,
+                    java.util.Arrays.toString(config.hidden()), config.activation().name().toLowerCase(Locale.ROOT),
+                    config.function(), config.xMin(), config.xMax());
+        }
         Exp1Data data = Exp1Data.of(config, TargetFunction.parse(config.function()));
         float[] prediction;
         try (Backends.Choice choice = Backends.open(options.device, Job.EXP1);

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 /** exp2: ResNet20 on CIFAR-10 with the lab's recipe; per-epoch log, checkpoints, figure, final weights. */
 @Command(name = "exp2", mixinStandardHelpOptions = true,
         description = "Train ResNet20 on CIFAR-10 (train split only), test after every epoch; writes "
-                + "checkpoints/epoch-NN.safetensors, final.safetensors, exp2.csv and exp2.png.")
+                + "checkpoints/epoch-NN.{safetensors,pth}, final.safetensors, final.pth (the lab's "
+                + "{'net', 'acc', 'epoch'}), exp2.csv and exp2.png.")
 final class Exp2Command implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "PATH", description = "CIFAR-10: a folder or .tar.gz, binary or "
             + "image folders (see data/README.md). Default: ${DEFAULT-VALUE}")
@@ -52,8 +53,9 @@ final class Exp2Command implements Callable<Integer> {
     @Option(names = "--out", description = "Output folder. Default: ${DEFAULT-VALUE}")
     Path out = Path.of("runs", "exp2");
 
-    @Option(names = "--init", paramLabel = "WEIGHTS", description = "Start from these weights (final.safetensors, "
-            + "a checkpoint, or a PyTorch state dict saved as safetensors); fresh optimizer, epoch 1.")
+    @Option(names = "--init", paramLabel = "WEIGHTS", description = "Start from these weights: final.safetensors, "
+            + "a checkpoint, or a .pth from torch.save (a state dict, bare or under 'net', 'state_dict' or 'model', "
+            + "e.g. the lab's pretrain_model.pth); fresh optimizer, epoch 1.")
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue a run exactly where this "
@@ -150,8 +152,12 @@ final class Exp2Command implements Callable<Integer> {
                 log.println(epochResult.line(plan.epochs()));
                 log.flush();
                 Checkpoint.Progress progress = new Checkpoint.Progress(epoch, plan, batch, seed, history);
-                Checkpoint.saveCheckpoint(out.resolve("checkpoints").resolve(String.format(Locale.ROOT, "epoch-%02d.safetensors", epoch)),
-                        trainer.model(), trainer.optimizer().momentumToHost(), progress, steps);
+                Path checkpoints = out.resolve("checkpoints");
+                String name = String.format(Locale.ROOT, "epoch-%02d", epoch);
+                Checkpoint.saveCheckpoint(checkpoints.resolve(name + ".safetensors"), trainer.model(),
+                        trainer.optimizer().momentumToHost(), progress, steps);
+                Checkpoint.saveLabWeights(checkpoints.resolve(name + ".pth"), trainer.model(), steps,
+                        epochResult.test().accuracy(), epoch);
                 Exp2Report.writeCsv(out.resolve("exp2.csv"), history);
                 if (drawFigure) {
                     try {
@@ -165,11 +171,13 @@ final class Exp2Command implements Callable<Integer> {
             }
             Checkpoint.saveWeights(out.resolve("final.safetensors"), trainer.model(), steps);
             EpochResult last = history.getLast();
+            Checkpoint.saveLabWeights(out.resolve("final.pth"), trainer.model(), steps, last.test().accuracy(),
+                    plan.epochs());
             log.printf(Locale.ROOT, "exp2: final test accuracy %.2f%% (best %.2f%%), %.0f s training on %s -> %s%n",
                     100 * last.test().accuracy(), 100 * history.stream().mapToDouble(e -> e.test().accuracy()).max().orElse(0),
                     history.stream().mapToDouble(e -> e.train().seconds()).sum(), choice.backend().name(),
-                    out.resolve(drawFigure ? "{final.safetensors, exp2.csv, exp2.png, checkpoints/}"
-                            : "{final.safetensors, exp2.csv, checkpoints/}"));
+                    out.resolve(drawFigure ? "{final.safetensors, final.pth, exp2.csv, exp2.png, checkpoints/}"
+                            : "{final.safetensors, final.pth, exp2.csv, checkpoints/}"));
         }
         return 0;
     }

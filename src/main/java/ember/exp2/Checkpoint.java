@@ -2,6 +2,8 @@ package ember.exp2;
 
 import ember.io.Safetensors;
 import ember.io.Safetensors.DType;
+import ember.io.TorchSave;
+import ember.io.WeightFiles;
 import ember.nn.ParamSpec;
 import ember.nn.ResNet;
 import java.io.IOException;
@@ -12,14 +14,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * exp2's files, all safetensors with the reference's state-dict names:
+ * exp2's files, with the reference's state-dict names:
  * <ul>
  * <li>weights (final.safetensors): parameters, BN running statistics and num_batches_tracked,
  *     so torch's load_state_dict takes it as is;</li>
  * <li>checkpoints: the same plus the momentum buffer and, in the metadata, the epochs done,
  *     schedule, batch and seed, which is everything a resumed run needs to continue exactly
- *     (the loader's shuffling and augmentation are functions of seed and epoch).</li>
+ *     (the loader's shuffling and augmentation are functions of seed and epoch);</li>
+ * <li>beside each, the lab's .pth: torch.save of {'net': state_dict, 'acc': test accuracy in
+ *     percent, 'epoch': epochs done}, which {@code torch.load(path)['net']} restores.</li>
  * </ul>
+ * Weights are read from either format (a .pth from PyTorch too).
  */
 public final class Checkpoint {
     static final String MOMENTUM = "optimizer.momentum";
@@ -44,6 +49,12 @@ public final class Checkpoint {
 
     public static void saveWeights(Path file, ResNet model, long stepsDone) throws IOException {
         Safetensors.write(file, tensors(model, stepsDone), Map.of("format", "pt"));
+    }
+
+    /** The lab's layout: {'net': state_dict, 'acc': accuracy in percent, 'epoch': epochs done}. */
+    public static void saveLabWeights(Path file, ResNet model, long stepsDone, double testAccuracy, int epoch)
+            throws IOException {
+        TorchSave.writeStateDict(file, tensors(model, stepsDone), Map.of("acc", 100 * testAccuracy, "epoch", epoch));
     }
 
     public static void saveCheckpoint(Path file, ResNet model, float[] momentum, Progress progress, long stepsDone)
@@ -74,13 +85,22 @@ public final class Checkpoint {
     }
 
     /**
-     * Reads weights or a checkpoint for {@code config}; every tensor the model needs must be
-     * present with its shape, or the IOException names the file and the tensor.
+     * Reads weights or a checkpoint for {@code config}, from safetensors or a torch.save file;
+     * every tensor the model needs must be present with its shape and no other may be, or the
+     * IOException names the file and the tensors.
      */
     public static Contents read(Path file, ResNet.Config config) throws IOException {
-        Safetensors.Contents contents = Safetensors.read(file);
+        Safetensors.Contents contents = WeightFiles.read(file);
         Map<String, float[]> params = pick(file, contents, config.paramSpecs());
         Map<String, float[]> state = pick(file, contents, config.stateSpecs());
+        List<String> extra = contents.tensors().keySet().stream()
+                .filter(name -> !params.containsKey(name) && !state.containsKey(name) && !name.equals(MOMENTUM)
+                        && !name.endsWith(".num_batches_tracked"))
+                .toList();
+        if (!extra.isEmpty()) {
+            throw new IOException(file + ": tensors " + extra + " are not ResNet20's (" + config.paramSpecs().size()
+                    + " parameters and their batch-norm statistics); a checkpoint of another model?");
+        }
         Safetensors.Tensor momentum = contents.tensors().get(MOMENTUM);
         Progress progress = null;
         if (contents.metadata().containsKey(EPOCHS_DONE)) {

@@ -22,8 +22,13 @@ class Exp1CommandTest {
         CommandRun run = ember("exp1", "--device", "cpu", "--seed", "1", "--out", dir.toString());
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("backend: cpu"), run.out());
-        Exp1Model.Saved saved = Exp1Model.load(dir.resolve("model.safetensors"));
+        Exp1Model.Saved saved = Exp1Model.load(dir.resolve("model.safetensors"), null);
         assertEquals(TargetFunction.LAB_DEFAULT, saved.config().function());
+        // The lab's model.pth holds the same tensors and config.
+        Exp1Model.Saved pth = Exp1Model.load(dir.resolve("model.pth"), null);
+        assertEquals(saved.config().function(), pth.config().function());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(saved.config().hidden(), pth.config().hidden());
+        saved.weights().forEach((name, w) -> org.junit.jupiter.api.Assertions.assertArrayEquals(w, pth.weights().get(name), name));
         // Measured 1.7e-4 with seed 1 (docs/exp1.md); 1e-3 leaves room for BLAS rounding differences.
         String mse = run.out().replaceAll("(?s).*train MSE ([0-9.]+).*", "$1");
         assertTrue(Double.parseDouble(mse) < 1e-3, "train MSE " + mse);
@@ -31,9 +36,12 @@ class Exp1CommandTest {
         assertEquals(Exp1Config.DEFAULT_EPOCHS + 1, loss.size());
         assertTrue(Files.size(dir.resolve("fit.png")) > 10_000);
 
-        CommandRun replot = ember("exp1", "--load", dir.resolve("model.safetensors").toString(), "--out", dir.toString());
-        assertEquals(0, replot.exit(), replot.err());
-        assertTrue(Files.exists(dir.resolve("fit-loaded.png")));
+        for (String model : new String[] {"model.safetensors", "model.pth"}) {
+            Files.deleteIfExists(dir.resolve("fit-loaded.png"));
+            CommandRun replot = ember("exp1", "--load", dir.resolve(model).toString(), "--out", dir.toString());
+            assertEquals(0, replot.exit(), replot.err());
+            assertTrue(Files.exists(dir.resolve("fit-loaded.png")), model);
+        }
     }
 
     @Test

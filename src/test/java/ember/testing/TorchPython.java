@@ -54,14 +54,18 @@ public final class TorchPython {
      * arguments; returns its standard output, or fails with what it printed.
      */
     public static String run(String script, String... args) throws IOException, InterruptedException {
+        return runFile(Path.of("src/test/resources/torch", script).toAbsolutePath(), args);
+    }
+
+    /** Runs a Python file with these arguments; returns its standard output, or fails with what it printed. */
+    public static String runFile(Path script, String... args) throws IOException, InterruptedException {
         assumePresent();
-        Path source = Path.of("src/test/resources/torch", script).toAbsolutePath();
-        List<String> command = new ArrayList<>(List.of(interpreter(), source.toString()));
+        List<String> command = new ArrayList<>(List.of(interpreter(), script.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError(script + " " + String.join(" ", args) + " failed:\n" + output);
+            throw new AssertionError(script.getFileName() + " " + String.join(" ", args) + " failed:\n" + output);
         }
         return output;
     }

@@ -4,9 +4,9 @@
                                           exactly; with the reference script, it also loads into its
                                           ResNet20 (strict). Prints the file's other keys as JSON.
   save SAFETENSORS PTH LAYOUT            torch.save of SAFETENSORS' tensors in LAYOUT: lab ({'net': sd,
-                                          'acc', 'epoch'}), bare, state_dict, or dataparallel (lab's,
-                                          with 'module.' prefixes); float64 tensors stay float64, and
-                                          with 'view' the last tensor is saved as a strided view.
+                                          'acc', 'epoch'}), bare, state_dict, dataparallel (lab's,
+                                          with 'module.' prefixes), float64 (every float tensor as
+                                          float64), or view (the last tensor saved as a strided view).
 """
 import importlib.util
 import json
@@ -43,6 +43,8 @@ def save(safetensors, pth, layout):
         torch.save({"state_dict": state, "epoch": 3}, pth)
     elif layout == "dataparallel":
         torch.save({"net": {"module." + k: v for k, v in state.items()}, "acc": 81.25, "epoch": 5}, pth)
+    elif layout == "float64":
+        torch.save({"net": {k: v.double() if v.is_floating_point() else v for k, v in state.items()}}, pth)
     elif layout == "view":
         last = list(state)[-1]
         big = torch.zeros(state[last].numel() * 2 + 3, dtype=state[last].dtype)

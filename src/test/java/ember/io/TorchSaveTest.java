@@ -132,7 +132,7 @@ class TorchSaveTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"lab", "bare", "state_dict", "dataparallel", "view"})
+    @ValueSource(strings = {"lab", "bare", "state_dict", "dataparallel", "float64", "view"})
     void whatPytorchSavesIsRead(String layout) throws Exception {
         TorchPython.assumePresent();
         Map<String, Tensor> tensors = stateDict(3);

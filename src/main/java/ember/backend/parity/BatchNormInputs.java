@@ -26,14 +26,15 @@ record BatchNormInputs(float[] gamma, float[] beta, float[] runningMean, float[]
     }
 
     /**
-     * |gamma| in [0.5, 1.5] and |beta| below 0.03·|gamma|: with x at least 0.1 away from its
+     * |gamma| in [0.5, 1] and |beta| below 0.03·|gamma|: with x at least 0.1 away from its
      * channel's mean, the ReLU's edge (where x − mean = −beta·std/gamma) is far from every x.
+     * (|gamma|·invStd, at most ~1.7 for such x, scales the convolution's rounding into dx.)
      */
     static BatchNormInputs offEdge(SplittableRandom random, int channels) {
         BatchNormInputs drawn = of(random, channels);
         for (int c = 0; c < channels; c++) {
             float g = drawn.gamma[c];
-            drawn.gamma[c] = Math.copySign(0.5f + Math.abs(g), g);
+            drawn.gamma[c] = Math.copySign(0.5f + 0.5f * Math.abs(g), g);
             drawn.beta[c] = drawn.gamma[c] * 0.03f * drawn.beta[c];
         }
         return drawn;

@@ -181,9 +181,11 @@ final class NetworkParityCases {
                     b.conv2d(identityShape(in), drawn, identity, xb, fromStats ? stats : null);
                     op.forwardTraining(c.batch(), xb, fromStats ? stats : null, tensors, wb, y, null);
                     op.backward(c.batch(), xb, dyb, tensors, wb, dx, dwb);
+                    // dgamma and dbeta sum batch·pixels values of the convolution's dx, each with its
+                    // rounding: compared as means, on the scale of one value, as plane sums are.
                     return concat(concat(readActivations(b, y, outH, outW), t.statistics(b)),
                             concat(concat(readActivations(b, dx, height, width), read(b, dwb)),
-                                    concat(read(b, dg), read(b, db))));
+                                    perValue(in, concat(read(b, dg), read(b, db)))));
                 }
             }));
         }
@@ -195,6 +197,15 @@ final class NetworkParityCases {
                 return readActivations(b, y, outH, outW);
             }
         }));
+    }
+
+    /** Sums over a channel's batch·pixels values, divided by that count. */
+    private static float[] perValue(ChannelShape s, float[] sums) {
+        float[] means = new float[sums.length];
+        for (int i = 0; i < sums.length; i++) {
+            means[i] = sums[i] / s.perChannel();
+        }
+        return means;
     }
 
     /** The 1×1 convolution that copies every channel of s (weights {@link #identity}). */

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ember.backend.Backend;
 import ember.backend.Buffer;
 import ember.backend.cpu.CpuBackend;
+import ember.backend.cuda.CudaBackend;
+import ember.backend.cuda.CudaProbe;
 import ember.backend.parity.Comparison;
 import ember.backend.parity.Tolerance;
 import ember.backend.reference.ReferenceBackend;
@@ -21,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -61,16 +64,21 @@ class TorchGoldenTest {
             case "reference" -> new ReferenceBackend();
             case "cpu-java-gemm" -> CpuBackend.javaOnly(2);
             case "cpu" -> CpuBackend.withBlasIfPresent(2);
+            case "cuda" -> {
+                Assumptions.assumeTrue(CudaProbe.check().usable(), () -> "no usable GPU: " + CudaProbe.check().reason());
+                yield CudaBackend.open();
+            }
             default -> throw new IllegalArgumentException(name);
         };
     }
 
+    /** A present backend that lacks a primitive the step needs fails here, as in the parity suite. */
     private static Tolerance tolerance(String backend) {
         return backend.equals("reference") ? REFERENCE : FLOAT32;
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"reference", "cpu-java-gemm", "cpu"})
+    @ValueSource(strings = {"reference", "cpu-java-gemm", "cpu", "cuda"})
     void resnet20StepMatchesPytorch(String backendName) throws Exception {
         TorchPython.assumePresent();
         assumeTrue(Files.exists(REFERENCE_MODEL), () -> REFERENCE_MODEL.toAbsolutePath() + " is absent");
@@ -105,7 +113,7 @@ class TorchGoldenTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"reference", "cpu-java-gemm", "cpu"})
+    @ValueSource(strings = {"reference", "cpu-java-gemm", "cpu", "cuda"})
     void exp1MlpStepMatchesPytorch(String backendName) throws Exception {
         TorchPython.assumePresent();
         Mlp.Shape shape = new Mlp.Shape(new int[] {1, 64, 64, 1}, Activation.TANH);

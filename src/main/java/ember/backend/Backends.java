@@ -4,6 +4,8 @@ import ember.backend.cpu.CpuBackend;
 import ember.backend.cuda.CudaBackend;
 import ember.backend.cuda.CudaProbe;
 import ember.backend.cuda.CudaUnavailableException;
+import ember.backend.opencl.OpenClBackend;
+import ember.backend.opencl.OpenClDevices;
 import ember.backend.reference.ReferenceBackend;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +28,7 @@ public final class Backends {
         }
     }
 
-    public static final String DEVICES = "auto, cuda, cpu, reference";
+    public static final String DEVICES = "auto, cuda, opencl, opencl:N, cpu, reference";
 
     /**
      * The backend --device names, refused (IllegalArgumentException, one line) when it cannot run
@@ -39,7 +41,12 @@ public final class Backends {
             case "reference" -> new Choice(new ReferenceBackend(), "asked for with --device reference");
             case "cuda" -> new Choice(whole(openCuda(), job), "asked for with --device cuda");
             case "auto" -> auto(threads, job);
-            default -> throw new IllegalArgumentException("unknown --device '" + device + "'; choose one of " + DEVICES);
+            default -> {
+                if (device.equals("opencl") || device.startsWith("opencl:")) {
+                    yield new Choice(whole(OpenClBackend.open(device), job), "asked for with --device " + device);
+                }
+                throw new IllegalArgumentException("unknown --device '" + device + "'; choose one of " + DEVICES);
+            }
         };
     }
 
@@ -71,6 +78,16 @@ public final class Backends {
                     backend.close();
                     passedOver.add("CUDA is usable but cannot run " + job.label() + " yet: it lacks "
                             + Primitive.names(missing) + " (cuDNN is not bound)");
+                }
+                case "opencl-gpu" -> {
+                    OpenClDevices.Listing opencl = OpenClDevices.list();
+                    var gpu = opencl.devices().stream().filter(OpenClDevices.Device::gpu).findFirst();
+                    if (gpu.isEmpty()) {
+                        passedOver.add("no OpenCL GPU: " + (opencl.any() ? "only " + opencl.table() : opencl.reason()));
+                        continue;
+                    }
+                    return new Choice(OpenClBackend.open("opencl:" + gpu.get().index()), reason(job, passedOver,
+                            "OpenCL runs all of " + job.label() + " on the GPU " + gpu.get().name()));
                 }
                 case "cpu" -> {
                     return new Choice(CpuBackend.withBlasIfPresent(threads), reason(job, passedOver, "the CPU runs all of "

@@ -18,7 +18,7 @@ public enum Job {
                     + "on the GPU machine (2.08 s vs 3.21 s, H200, docs/device-log.md)"),
     EXP2("exp2", EnumSet.complementOf(EnumSet.of(Primitive.TANH, Primitive.TANH_BACKWARD, Primitive.MSE_LOSS,
             Primitive.MSE_BACKWARD, Primitive.GATHER_ROWS)),
-            List.of("cuda", "cpu"),
+            List.of("cuda", "opencl-gpu", "cpu"),
             "ResNet20's training step is ~245 MFLOP per image: a GPU that runs all of it beats the CPU"),
     /** Whatever ops a check calls: no backend is refused for lacking one (the check reports it). */
     CHECK("selftest", EnumSet.noneOf(Primitive.class), List.of("cuda", "cpu"), "the GPU is what needs checking");

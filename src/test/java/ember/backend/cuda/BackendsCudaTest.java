@@ -20,7 +20,8 @@ class BackendsCudaTest {
         assumeFalse(probe.usable(), "this machine has a usable GPU");
         try (Backends.Choice choice = Backends.open("auto", Job.EXP2)) {
             assertEquals("cpu", choice.backend().name());
-            assertTrue(choice.reason().startsWith("auto: the CPU runs all of exp2; auto tries cuda, then cpu for exp2"),
+            assertTrue(choice.reason().startsWith("auto: the CPU runs all of exp2; auto tries cuda, then opencl-gpu, "
+                    + "then cpu for exp2"),
                     choice.reason());
             assertTrue(choice.reason().contains("CUDA not used: " + probe.reason()), choice.reason());
             // Every problem names a file and what to set.
@@ -75,6 +76,6 @@ class BackendsCudaTest {
     @Test
     void unknownDeviceListsCuda() {
         var e = assertThrows(IllegalArgumentException.class, () -> Backends.open("tpu", Job.EXP2));
-        assertTrue(e.getMessage().contains("auto, cuda, cpu, reference"), e.getMessage());
+        assertTrue(e.getMessage().contains("auto, cuda, opencl, opencl:N, cpu, reference"), e.getMessage());
     }
 }

@@ -7,6 +7,8 @@ import ember.backend.Backend;
 import ember.backend.cpu.CpuBackend;
 import ember.backend.cuda.CudaBackend;
 import ember.backend.cuda.CudaProbe;
+import ember.backend.opencl.OpenClBackend;
+import ember.backend.opencl.OpenClDevices;
 import ember.backend.reference.ReferenceBackend;
 import ember.data.BatchLoader;
 import ember.data.CifarFixtures;
@@ -52,6 +54,14 @@ class BackendParityTest {
         CudaProbe.Report cuda = CudaProbe.check();
         all.add(new Candidate("cuda", CudaBackend::open, cuda.usable() ? null : "no usable GPU: " + cuda.reason(),
                 op -> true));
+        OpenClDevices.Listing opencl = OpenClDevices.list();
+        for (OpenClDevices.Device device : opencl.devices()) {
+            String name = "opencl:" + device.index();
+            all.add(new Candidate(name + " " + device.name(), () -> OpenClBackend.open(name), null, op -> true));
+        }
+        if (!opencl.any()) {
+            all.add(new Candidate("opencl", null, "no OpenCL device: " + opencl.reason(), op -> true));
+        }
         return all;
     }
 

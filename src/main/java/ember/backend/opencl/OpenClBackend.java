@@ -1,0 +1,448 @@
+package ember.backend.opencl;
+
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.clCreateBuffer;
+import static org.jocl.CL.clCreateCommandQueue;
+import static org.jocl.CL.clCreateContext;
+import static org.jocl.CL.clEnqueueFillBuffer;
+import static org.jocl.CL.clEnqueueNDRangeKernel;
+import static org.jocl.CL.clEnqueueReadBuffer;
+import static org.jocl.CL.clEnqueueWriteBuffer;
+import static org.jocl.CL.clFinish;
+import static org.jocl.CL.clReleaseCommandQueue;
+import static org.jocl.CL.clReleaseContext;
+import static org.jocl.CL.clReleaseKernel;
+
+import ember.backend.Backend;
+import ember.backend.Buffer;
+import ember.backend.ChannelShape;
+import ember.backend.Checks;
+import ember.backend.ConvShape;
+import java.util.HashMap;
+import java.util.Map;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+/**
+ * The OpenCL backend: float32 buffers in device memory, one in-order queue, every primitive as
+ * our OpenCL C 1.2 kernels (kernels/opencl/*.cl): direct convolutions, a GEMM, batch norm with
+ * per-channel reductions in a fixed order, so results do not depend on the schedule. Ops queue
+ * work and return; {@link #read} waits. Runs on PoCL (CI's CPU device) and on GPU drivers.
+ * Use from one thread at a time.
+ */
+public final class OpenClBackend implements Backend {
+    /** Work-items per group dimension the global sizes are rounded up to (kernels check their bounds). */
+    private static final int ROUND = 64, ROUND_2D = 16;
+
+    private final OpenClDevices.Device device;
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final ClProgram program;
+    private final Map<String, cl_kernel> kernels = new HashMap<>();
+    /** Three ints a kernel sets when it meets a value only the device sees (a gather index, a label). */
+    private final cl_mem fault;
+    /** A buffer for kernel arguments that are absent (no momentum buffer without momentum). */
+    private final ClBuffer none;
+    /** Per-row or per-channel partial results of the ops that reduce in two kernels; grown to the largest use. */
+    private ClBuffer scratch;
+    private long allocations;
+    private boolean closed;
+
+    private OpenClBackend(OpenClDevices.Device device) {
+        this.device = device;
+        this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
+        this.queue = clCreateCommandQueue(context, device.id(), 0, null);
+        this.program = ClProgram.build(context, device);
+        this.fault = clCreateBuffer(context, CL_MEM_READ_WRITE, 3L * Sizeof.cl_int, null, null);
+        clEnqueueFillBuffer(queue, fault, Pointer.to(new int[] {0}), Sizeof.cl_int, 0, 3L * Sizeof.cl_int, 0, null,
+                null);
+        this.none = create(1);
+        this.scratch = create(256);
+    }
+
+    /**
+     * The device "opencl" names (the first GPU, else the first device) or "opencl:N" (the N-th
+     * of {@link OpenClDevices#list()}); an IllegalArgumentException names what was found otherwise.
+     */
+    public static OpenClBackend open(String device) {
+        OpenClDevices.Listing listing = OpenClDevices.list();
+        if (!listing.any()) {
+            throw new IllegalArgumentException("--device " + device + ": " + listing.reason());
+        }
+        int index = 0;
+        if (device.startsWith("opencl:")) {
+            try {
+                index = Integer.parseInt(device.substring("opencl:".length()));
+            } catch (NumberFormatException e) {
+                index = -1;
+            }
+            if (index < 0 || index >= listing.devices().size()) {
+                throw new IllegalArgumentException("--device " + device + ": no such OpenCL device; this machine has "
+                        + listing.table());
+            }
+        }
+        return new OpenClBackend(listing.devices().get(index));
+    }
+
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    @Override
+    public String description() {
+        return "opencl (" + device.describe() + "; kernels " + program.origin() + ")";
+    }
+
+    @Override
+    public long allocations() {
+        return allocations;
+    }
+
+    @Override
+    public Buffer allocate(int length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("allocate: negative length " + length);
+        }
+        allocations++;
+        return create(length);
+    }
+
+    /** A zero-filled buffer, not counted in {@link #allocations()} (the backend's own). */
+    private ClBuffer create(int length) {
+        current();
+        if (length == 0) {
+            return new ClBuffer(0, null);
+        }
+        long bytes = (long) length * Sizeof.cl_float;
+        cl_mem memory = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
+        clEnqueueFillBuffer(queue, memory, Pointer.to(new float[] {0f}), Sizeof.cl_float, 0, bytes, 0, null, null);
+        return new ClBuffer(length, memory);
+    }
+
+    @Override
+    public void write(Buffer dst, float[] src) {
+        ClBuffer d = ClBuffer.of(dst);
+        if (src.length < d.length()) {
+            throw new IllegalArgumentException("write: " + src.length + " values into a buffer of " + d.length());
+        }
+        if (d.length() > 0) {
+            current();
+            clEnqueueWriteBuffer(queue, d.memory(), true, bytes(d.offset()), bytes(d.length()), Pointer.to(src), 0,
+                    null, null);
+        }
+    }
+
+    @Override
+    public void read(Buffer src, float[] dst) {
+        ClBuffer s = ClBuffer.of(src);
+        if (dst.length < s.length()) {
+            throw new IllegalArgumentException("read: " + s.length() + " values into an array of " + dst.length);
+        }
+        current();
+        if (s.length() > 0) {
+            clEnqueueReadBuffer(queue, s.memory(), true, bytes(s.offset()), bytes(s.length()), Pointer.to(dst), 0,
+                    null, null);
+        }
+        raiseFault();
+    }
+
+    /** A fault a kernel recorded since the last read, as the exception the CPU backend throws for it. */
+    private void raiseFault() {
+        int[] word = new int[3];
+        clEnqueueReadBuffer(queue, fault, true, 0, 3L * Sizeof.cl_int, Pointer.to(word), 0, null, null);
+        if (word[0] == 0) {
+            return;
+        }
+        clEnqueueFillBuffer(queue, fault, Pointer.to(new int[] {0}), Sizeof.cl_int, 0, 3L * Sizeof.cl_int, 0, null,
+                null);
+        float value = Float.intBitsToFloat(word[1]);
+        String what = word[0] == 1 ? "gatherRows: index " : "softmaxCrossEntropy: label ";
+        throw new IndexOutOfBoundsException(what + value + " outside 0.." + (word[2] - 1));
+    }
+
+    private static long bytes(int floats) {
+        return (long) floats * Sizeof.cl_float;
+    }
+
+    @Override
+    public void fill(Buffer x, float value) {
+        launch("ember_fill", x.length(), x, x.length(), value);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Buffer a, Buffer b, float beta,
+                     Buffer c) {
+        Checks.gemm(m, n, k, a, b, c);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        launch2d("ember_gemm", n, m, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, b, beta, c);
+    }
+
+    @Override
+    public void addBias(Buffer y, Buffer bias, int rows, int cols) {
+        Checks.atLeast("addBias", "y", y, (long) rows * cols);
+        Checks.atLeast("addBias", "bias", bias, cols);
+        launch("ember_add_bias", (long) rows * cols, y, bias, rows, cols);
+    }
+
+    @Override
+    public void sumRows(Buffer dy, Buffer biasGrad, int rows, int cols) {
+        Checks.atLeast("sumRows", "dy", dy, (long) rows * cols);
+        Checks.atLeast("sumRows", "biasGrad", biasGrad, cols);
+        launch("ember_sum_rows", cols, dy, biasGrad, rows, cols);
+    }
+
+    @Override
+    public void relu(Buffer x, Buffer y) {
+        Checks.sameLength("relu", x, y);
+        launch("ember_relu", x.length(), x, y, x.length());
+    }
+
+    @Override
+    public void reluBackward(Buffer x, Buffer dy, Buffer dx) {
+        Checks.sameLength("reluBackward", x, dy);
+        Checks.sameLength("reluBackward", x, dx);
+        launch("ember_relu_backward", x.length(), x, dy, dx, x.length());
+    }
+
+    @Override
+    public void tanh(Buffer x, Buffer y) {
+        Checks.sameLength("tanh", x, y);
+        launch("ember_tanh", x.length(), x, y, x.length());
+    }
+
+    @Override
+    public void tanhBackward(Buffer y, Buffer dy, Buffer dx) {
+        Checks.sameLength("tanhBackward", y, dy);
+        Checks.sameLength("tanhBackward", y, dx);
+        launch("ember_tanh_backward", y.length(), y, dy, dx, y.length());
+    }
+
+    @Override
+    public void add(Buffer a, Buffer b, Buffer y) {
+        Checks.sameLength("add", a, b);
+        Checks.sameLength("add", a, y);
+        launch("ember_add", a.length(), a, b, y, a.length());
+    }
+
+    @Override
+    public void gatherRows(Buffer table, Buffer indices, Buffer out, int width) {
+        int count = indices.length();
+        Checks.atLeast("gatherRows", "out", out, (long) count * width);
+        launch("ember_gather_rows", (long) count * width, table, table.length() / width, indices, out, width, count,
+                fault);
+    }
+
+    @Override
+    public void mseLoss(Buffer pred, Buffer target, Buffer loss) {
+        Checks.sameLength("mseLoss", pred, target);
+        launch("ember_mse_loss", 1, pred, target, pred.length(), loss);
+    }
+
+    @Override
+    public void mseBackward(Buffer pred, Buffer target, Buffer dpred) {
+        Checks.sameLength("mseBackward", pred, target);
+        Checks.sameLength("mseBackward", pred, dpred);
+        launch("ember_mse_backward", pred.length(), pred, target, dpred, pred.length());
+    }
+
+    @Override
+    public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer sums) {
+        Checks.crossEntropy(batch, classes, logits, labels, dlogits, sums);
+        cl_mem rows = scratch(2 * batch);
+        launch("ember_softmax_cross_entropy", batch, batch, classes, logits, labels, dlogits, rows, fault);
+        launch("ember_add_row_stats", 1, batch, rows, sums);
+    }
+
+    @Override
+    public void sgdStep(Buffer params, Buffer grads, Buffer velocity, Buffer lr, float momentum, float weightDecay) {
+        Checks.sameLength("sgdStep", params, grads);
+        Checks.atLeast("sgdStep", "lr", lr, 1);
+        boolean useMomentum = momentum != 0;
+        if (useMomentum) {
+            Checks.sameLength("sgdStep", params, velocity);
+        }
+        launch("ember_sgd_step", params.length(), params, grads, useMomentum ? velocity : none, params.length(), lr,
+                momentum, weightDecay, useMomentum ? 1 : 0);
+    }
+
+    // Convolutions as im2col + GEMM over the whole batch in three launches: the images are
+    // unfolded into the scratch buffer (per image, patch rows of inChannels·k² by output pixels)
+    // and multiplied by the weights, image by image in the third launch dimension.
+
+    @Override
+    public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
+        Checks.conv(s, x, w, y);
+        int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
+        cl_mem col = scratch(s.batch() * cols);
+        unfold(s, x, col);
+        enqueue("ember_gemm_rows8", rows8(s.outChannels(), pixels, s.batch()), 0, s.outChannels(), pixels,
+                s.patchSize(), 1f, w, col, 0, cols, 0f, y, imageOut(s));
+    }
+
+    @Override
+    public void conv2dBackwardData(ConvShape s, Buffer dy, Buffer w, Buffer dx) {
+        Checks.conv(s, dx, w, dy);
+        int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
+        cl_mem col = scratch(s.batch() * cols);
+        enqueue("ember_gemm_rows8", rows8(s.patchSize(), pixels, s.batch()), 1, s.patchSize(), pixels,
+                s.outChannels(), 1f, w, dy, imageOut(s), 0f, col, 0, cols);
+        enqueue("ember_col2im", new long[] {roundUp(imageIn(s), ROUND), s.batch()}, geometry(s, col, dx));
+    }
+
+    @Override
+    public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
+        Checks.conv(s, x, dw, dy);
+        int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
+        cl_mem col = scratch(s.batch() * cols);
+        unfold(s, x, col);
+        // dw[o, patch] += Σ over images of dy[o, :] · col[patch, :], image after image: a fixed order.
+        enqueue("ember_gemm_dot_rows", new long[] {roundUp(s.patchSize(), ROUND_2D), roundUp(s.outChannels(),
+                ROUND_2D)}, s.batch(), s.outChannels(), s.patchSize(), pixels, dy, imageOut(s), col, cols, dw);
+    }
+
+    private static int imageIn(ConvShape s) {
+        return s.inChannels() * s.height() * s.width();
+    }
+
+    private static int imageOut(ConvShape s) {
+        return s.outChannels() * s.outHeight() * s.outWidth();
+    }
+
+    /** Every image of x into col, one patch matrix after another. */
+    private void unfold(ConvShape s, Buffer x, cl_mem col) {
+        enqueue("ember_im2col", new long[] {roundUp((long) s.patchSize() * s.outHeight() * s.outWidth(), ROUND),
+            s.batch()}, geometry(s, x, col));
+    }
+
+    /** The geometry im2col and col2im take, then their two buffers. */
+    private static Object[] geometry(ConvShape s, Object first, Object second) {
+        return new Object[] {s.inChannels(), s.height(), s.width(), s.kernel(), s.stride(), s.padding(), s.outHeight(),
+            s.outWidth(), first, second};
+    }
+
+    /** ember_gemm_rows8's global size: blocks of 8 columns, rows, images. */
+    private static long[] rows8(int rows, int columns, int images) {
+        return new long[] {roundUp((columns + 7) / 8, ROUND_2D), roundUp(rows, ROUND_2D), images};
+    }
+
+    @Override
+    public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y, Buffer runningMean,
+                                  Buffer runningVar, Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
+        Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
+        launch("ember_batch_norm_statistics", s.channels(), s.batch(), s.channels(), s.pixels(), x, runningMean,
+                runningVar, savedMean, savedInvStd, momentum, eps);
+        launch("ember_batch_norm_apply", s.size(), s.batch(), s.channels(), s.pixels(), x, gamma, beta, savedMean,
+                savedInvStd, 0, eps, y);
+    }
+
+    @Override
+    public void batchNormInference(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y, Buffer runningMean,
+                                   Buffer runningVar, float eps) {
+        Checks.channels("batchNormInference", s, x, y, gamma, beta, runningMean, runningVar);
+        launch("ember_batch_norm_apply", s.size(), s.batch(), s.channels(), s.pixels(), x, gamma, beta, runningMean,
+                runningVar, 1, eps, y);
+    }
+
+    @Override
+    public void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
+                                  Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+        cl_mem sums = scratch(2 * s.channels());
+        launch("ember_batch_norm_backward_sums", s.channels(), s.batch(), s.channels(), s.pixels(), x, dy, savedMean,
+                savedInvStd, sums, dgamma, dbeta);
+        launch("ember_batch_norm_backward_data", s.size(), s.batch(), s.channels(), s.pixels(), x, dy, gamma,
+                savedMean, savedInvStd, sums, dx);
+    }
+
+    @Override
+    public void globalAvgPool(ChannelShape s, Buffer x, Buffer y) {
+        Checks.pooling("globalAvgPool", s, "x", x, "y", y);
+        launch("ember_global_avg_pool", (long) s.batch() * s.channels(), s.batch() * s.channels(), s.pixels(), x, y);
+    }
+
+    @Override
+    public void globalAvgPoolBackward(ChannelShape s, Buffer dy, Buffer dx) {
+        Checks.pooling("globalAvgPoolBackward", s, "dx", dx, "dy", dy);
+        launch("ember_global_avg_pool_backward", s.size(), s.batch() * s.channels(), s.pixels(), dy, dx);
+    }
+
+    /** The scratch buffer, grown (once, to the largest use) to hold at least floats values. */
+    private cl_mem scratch(int floats) {
+        if (scratch.length() < floats) {
+            scratch.close();
+            scratch = create(floats);
+        }
+        return scratch.memory();
+    }
+
+    /** A one-dimensional launch over n work-items (rounded up; the kernels check their bounds). */
+    private void launch(String kernel, long n, Object... args) {
+        if (n > 0) {
+            enqueue(kernel, new long[] {roundUp(n, ROUND)}, args);
+        }
+    }
+
+    /** A two-dimensional launch over columns × rows. */
+    private void launch2d(String kernel, long columns, long rows, Object... args) {
+        enqueue(kernel, new long[] {roundUp(columns, ROUND_2D), roundUp(rows, ROUND_2D)}, args);
+    }
+
+    private static long roundUp(long n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    /**
+     * Sets the arguments in order (a {@link Buffer} is two: its allocation and its offset in
+     * floats; a cl_mem one; Integer and Float one) and enqueues the kernel.
+     */
+    private void enqueue(String name, long[] global, Object... args) {
+        current();
+        cl_kernel kernel = kernels.computeIfAbsent(name, program::kernel);
+        int index = 0;
+        for (Object arg : args) {
+            switch (arg) {
+                case Buffer b -> {
+                    ClBuffer c = ClBuffer.of(b);
+                    cl_mem memory = c.length() == 0 ? none.memory() : c.memory();
+                    org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_mem, Pointer.to(memory));
+                    org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_int, Pointer.to(new int[] {c.offset()}));
+                }
+                case cl_mem m -> org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_mem, Pointer.to(m));
+                case Integer v -> org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_int, Pointer.to(new int[] {v}));
+                case Float v -> org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_float,
+                        Pointer.to(new float[] {v}));
+                default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
+            }
+        }
+        clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, null, 0, null, null);
+    }
+
+    private void current() {
+        if (closed) {
+            throw new IllegalStateException("opencl backend used after close");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        clFinish(queue);
+        closed = true;
+        kernels.values().forEach(org.jocl.CL::clReleaseKernel);
+        none.close();
+        scratch.close();
+        org.jocl.CL.clReleaseMemObject(fault);
+        program.close();
+        clReleaseCommandQueue(queue);
+        clReleaseContext(context);
+    }
+}

@@ -99,6 +99,15 @@ section "parity self-test (every op against the double-precision reference)"
 step selftest-cuda 120 "${ember[@]}" selftest --device cuda
 grep -E '^backend:|^selftest:|FAIL' "$out/selftest-cuda.log" | head -n 40 | tee -a "$out/summary.txt"
 
+section "OpenCL: the devices found, and parity on the first (a GPU when there is one)"
+# Not a step: a GPU machine without an OpenCL driver is no failure. Its first lines name the device or why none.
+timeout 300 "${ember[@]}" selftest --device opencl > "$out/selftest-opencl.log" 2>&1 || true
+grep -E '^backend:|^selftest:|^ember:|FAIL' "$out/selftest-opencl.log" | head -n 20 | tee -a "$out/summary.txt"
+if grep -q '^backend: opencl (.*(GPU;' "$out/selftest-opencl.log" && [ -n "$data" ]; then
+  step exp2-opencl-epoch 240 "${ember[@]}" exp2 --device opencl --data "$data" --epochs 1 --out "$out/exp2-opencl"
+  tr '\r' '\n' < "$out/exp2-opencl-epoch.log" | grep -E '^(backend|exp2):|^epoch .*img/s' | tee -a "$out/summary.txt"
+fi
+
 section "exp1 (each run: train, save model, loss curve, fit.png)"
 for device in cuda cpu; do
   step "exp1-$device-default" 60 "${ember[@]}" exp1 --device "$device" --out "$out/exp1-$device-default"

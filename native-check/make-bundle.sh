@@ -30,10 +30,10 @@ modules=java.base,jdk.unsupported,java.logging,java.management,java.desktop,jdk.
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --output "$dir/runtime"
 
-# The shaded jar carries JCuda's NVRTC/PTX-compiler/runtime bindings (we use only the driver) and
-# jline natives for other systems; none is ever loaded on linux-x86_64 with a GPU.
+# The shaded jar carries JCuda's NVRTC/PTX-compiler/runtime bindings (we use only the driver), and
+# JOCL's and jline's natives for other systems; none is ever loaded on linux-x86_64 with a GPU.
 cp target/ember.jar "$dir/ember.jar"
-zip -q -d "$dir/ember.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJCudaRuntime-*' \
+zip -q -d "$dir/ember.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJCudaRuntime-*' 'lib/libJOCL_*-linux-arm64.so' \
   'org/jline/nativ/FreeBSD/*' 'org/jline/nativ/Mac/*' 'org/jline/nativ/Windows/*' \
   'org/jline/nativ/Linux/arm*' 'org/jline/nativ/Linux/ppc64/*' 'org/jline/nativ/Linux/x86/*' >/dev/null
 

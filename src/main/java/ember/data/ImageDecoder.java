@@ -83,7 +83,7 @@ final class ImageDecoder implements AutoCloseable {
             reader.setInput(null);
         }
         if (!warnings.isEmpty()) {
-            throw DatasetException.at(where, "damaged image: the decoder warns \"" + warnings.getFirst() + "\"");
+            throw DatasetException.at(where, "unreadable image: the data is damaged (the decoder warns \"" + warnings.getFirst() + "\")");
         }
         copyPixels(image, out, offset);
     }

@@ -19,12 +19,12 @@ final class PngChunks {
         CRC32 crc = new CRC32();
         while (true) {
             if (at + 12 > png.length) {
-                throw DatasetException.at(where, "damaged image: PNG ends inside a chunk header (at byte " + at
+                throw DatasetException.at(where, "unreadable image: damaged PNG, ends inside a chunk header (at byte " + at
                         + " of " + png.length + ") before IEND");
             }
             long length = buf.getInt(at) & 0xFFFFFFFFL;
             if (length > png.length - at - 12) {
-                throw DatasetException.at(where, "damaged image: PNG chunk at byte " + at + " claims " + length
+                throw DatasetException.at(where, "unreadable image: damaged PNG, chunk at byte " + at + " claims " + length
                         + " bytes, past the end of the file (" + png.length + " bytes)");
             }
             crc.reset();
@@ -32,7 +32,7 @@ final class PngChunks {
             int stored = buf.getInt(at + 8 + (int) length);
             String type = new String(png, at + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             if ((int) crc.getValue() != stored) {
-                throw DatasetException.at(where, "damaged image: PNG chunk '" + type + "' at byte " + at
+                throw DatasetException.at(where, "unreadable image: damaged PNG, chunk '" + type + "' at byte " + at
                         + " fails its CRC");
             }
             at += 12 + (int) length;

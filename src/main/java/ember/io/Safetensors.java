@@ -131,7 +131,11 @@ public final class Safetensors {
         }
         JsonObject header;
         try {
-            JsonElement parsed = JsonParser.parseString(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
+            // Strict: a damaged header (a control character in a name, say) must not parse as another valid one.
+            com.google.gson.stream.JsonReader reader = new com.google.gson.stream.JsonReader(
+                    new java.io.StringReader(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8)));
+            reader.setStrictness(com.google.gson.Strictness.STRICT);
+            JsonElement parsed = JsonParser.parseReader(reader);
             header = parsed.getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
             throw corrupt(file, "header is not a JSON object (" + e.getMessage() + ")");
@@ -147,11 +151,26 @@ public final class Safetensors {
             tensors.put(entry.getKey(), tensor(file, entry.getKey(), entry.getValue(), buf, dataStart));
         }
         String recorded = metadata.get(CHECKSUM);
+        if (recorded == null && metadata.keySet().stream().anyMatch(Safetensors::looksLikeChecksumKey)) {
+            throw corrupt(file, "its checksum entry is damaged (metadata " + metadata.keySet() + ")");
+        }
         if (recorded != null && !recorded.equals(checksum(tensors, metadata))) {
             throw corrupt(file, "its contents do not match the checksum ember wrote into it (damaged, or "
                     + "edited after it was written)");
         }
         return new Contents(tensors, metadata);
+    }
+
+    /** A key one damaged byte or a few flipped bits away from {@link #CHECKSUM}: not another tool's key. */
+    private static boolean looksLikeChecksumKey(String key) {
+        if (key.length() != CHECKSUM.length()) {
+            return false;
+        }
+        int same = 0;
+        for (int i = 0; i < key.length(); i++) {
+            same += key.charAt(i) == CHECKSUM.charAt(i) ? 1 : 0;
+        }
+        return same >= CHECKSUM.length() - 4;
     }
 
     /** The format allows only a string-to-string map here. */

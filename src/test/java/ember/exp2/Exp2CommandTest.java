@@ -178,6 +178,48 @@ class Exp2CommandTest {
                 + "--schedule 0.1x1,0.01x1"), r.out());
     }
 
+    /**
+     * SIGKILL at seeded random moments (mid-epoch, mid-write), then --resume from the newest
+     * checkpoint: the final weights are the uninterrupted run's, bit for bit, and no temporary
+     * file is left behind.
+     */
+    @Test
+    @Order(5)
+    void killedAndResumedEndsWithTheSameWeightsAsNeverKilled() throws Exception {
+        requireData();
+        Path killed = dir.resolve("killed");
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20);
+        for (int attempt = 0; ; attempt++) {
+            List<String> args = new java.util.ArrayList<>(List.of(exp2Arguments(killed, "--schedule", "0.1x1,0.01x1")));
+            Path newest = newestCheckpoint(killed);
+            args.addAll(newest != null ? List.of("--resume", newest.toString()) : List.of("--overwrite"));
+            Process process = CommandRun.startInFreshJvm(dir.resolve("kill-" + attempt), args.toArray(String[]::new));
+            if (attempt < 2) {
+                Thread.sleep(2000 + random.nextInt(8000));
+                process.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
+                process.waitFor();
+                continue;
+            }
+            assertEquals(0, process.waitFor(), Files.readString(dir.resolve("kill-" + attempt).resolve("stderr.txt")));
+            break;
+        }
+        assertSameWeightsAsNeverStopping(killed);
+        try (var files = Files.walk(killed)) {
+            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList());
+        }
+    }
+
+    private static Path newestCheckpoint(Path out) throws java.io.IOException {
+        Path checkpoints = out.resolve("checkpoints");
+        if (!Files.isDirectory(checkpoints)) {
+            return null;
+        }
+        try (var files = Files.list(checkpoints)) {
+            return files.filter(p -> p.getFileName().toString().matches("epoch-\\d+\\.safetensors"))
+                    .max(java.util.Comparator.naturalOrder()).orElse(null);
+        }
+    }
+
     @Test
     @Order(6)
     void missingDatasetPointsToTheInstructions() {

@@ -251,8 +251,10 @@ final class Exp2Command implements Callable<Integer> {
         if (ownFolder && !overwrite) {
             OutputFolder.delete(earlier.stream().filter(f -> isAfter(f, done)).toList());
         } else if (overwrite) {
-            OutputFolder.delete(earlier.stream().filter(f -> !f.toAbsolutePath().normalize()
-                    .equals(resume == null ? null : resume.toAbsolutePath().normalize())).toList());
+            // Not the file this run starts from, should it be among them.
+            List<Path> starts = java.util.stream.Stream.of(resume, init).filter(java.util.Objects::nonNull)
+                    .map(p -> p.toAbsolutePath().normalize()).toList();
+            OutputFolder.delete(earlier.stream().filter(f -> !starts.contains(f.toAbsolutePath().normalize())).toList());
         } else {
             throw outputs.occupied(earlier);
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compiles kernels/*.cu into one fatbin: SASS for sm_80, sm_86, sm_89, sm_90 plus compute_90 PTX,
 # which newer GPUs JIT-compile. Next to it, kernels.sha256 records the sources it was built from
-# (sha256sum format), so a test can tell when the committed binary is stale.
+# and the fatbin itself (sha256sum format), so a test can tell when the committed binary is stale
+# or is not the one built.
 #   kernels/build.sh OUTDIR      build into OUTDIR/ember/cuda/ (what the Maven build does)
 #   kernels/build.sh --update    rebuild the committed copy in src/main/resources; commit it after
 #   --if-nvcc                    (first) exit 0 with a note when nvcc is not on PATH
@@ -44,6 +45,7 @@ for f in kernels/*.cu; do echo "#include \"$root/$f\""; done > "$work/ember_kern
 nvcc "${flags[@]}" -o "$work/kernels.fatbin" "$work/ember_kernels.cu"
 # shellcheck disable=SC2086
 sha256sum $sources > "$work/kernels.sha256"
+(cd "$work" && sha256sum kernels.fatbin) >> "$work/kernels.sha256"
 mv "$work/kernels.fatbin" "$dest/kernels.fatbin"
 mv "$work/kernels.sha256" "$dest/kernels.sha256"
 echo "kernels: $(nvcc --version | tail -n 1) -> $dest/kernels.fatbin ($(wc -c < "$dest/kernels.fatbin") bytes)"

@@ -38,6 +38,9 @@ final class Exp1Command implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** What exp1 writes into --out: an earlier run's are refused, or replaced with --overwrite. */
+    static final List<String> OUTPUTS = List.of("model.safetensors", "model.pth", "loss.csv", "fit.png");
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -46,6 +49,7 @@ final class Exp1Command implements Callable<Integer> {
             return replot(out, dir);
         }
         Exp1Config config = options.config();
+        options.claim(dir, OUTPUTS);
         Exp1Data data = Exp1Data.of(config, TargetFunction.parse(config.function()));
         Exp1Trainer.Result result;
         try (Backends.Choice choice = Backends.open(options.device, Job.EXP1);
@@ -79,6 +83,7 @@ final class Exp1Command implements Callable<Integer> {
 
     private int replot(PrintWriter out, Path dir) throws IOException {
         Exp1Model.Saved saved = Exp1Model.load(load, options.config());
+        new ember.io.OutputFolder(dir, List.of("fit-loaded.png")).prepare();
         Exp1Config config = saved.config();
         if (!Exp1Model.hasConfig(load)) {
             out.printf(Locale.ROOT, "exp1: %s has no ember config: an MLP 1 -> %s -> 1 with %s, plotted against "

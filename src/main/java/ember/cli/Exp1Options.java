@@ -52,9 +52,26 @@ final class Exp1Options {
     @Option(names = "--out", description = "Folder for the model, loss curve and figures. Default: ${DEFAULT-VALUE}")
     Path out;
 
+    @Option(names = "--overwrite", description = "Replace the files of an earlier run in --out (without it, "
+            + "a folder holding them is refused).")
+    boolean overwrite;
+
     Exp1Config config() {
         TargetFunction.parse(function); // fail on a bad expression before anything else
         return new Exp1Config(function, epochs, lr, momentum, batch, samples, xMin, xMax, hidden, activation, seed);
+    }
+
+    /**
+     * Makes the output folder ready before any training: writable, our stale temporary files
+     * gone, and an earlier run's {@code outputs} refused, or deleted with --overwrite.
+     */
+    void claim(Path dir, java.util.List<String> outputs) throws java.io.IOException {
+        ember.io.OutputFolder folder = new ember.io.OutputFolder(dir, outputs);
+        java.util.List<Path> earlier = folder.prepare();
+        if (!earlier.isEmpty() && !overwrite) {
+            throw folder.occupied(earlier);
+        }
+        ember.io.OutputFolder.delete(earlier);
     }
 
     static final class ActivationConverter implements picocli.CommandLine.ITypeConverter<Activation> {

@@ -42,6 +42,7 @@ final class Exp1SweepCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path dir = options.out != null ? options.out : Path.of("runs", "exp1-sweep");
         Exp1Config base = options.config();
+        options.claim(dir, List.of("sweep-epochs.png", "sweep-lr.png", "sweep.md", "sweep.csv"));
         Exp1Data data = Exp1Data.of(base, TargetFunction.parse(base.function()));
         List<Row> rows = new ArrayList<>();
         try (Backends.Choice choice = Backends.open(options.device, Job.EXP1)) {

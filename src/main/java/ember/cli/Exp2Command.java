@@ -9,8 +9,10 @@ import ember.exp2.Checkpoint;
 import ember.exp2.EpochResult;
 import ember.exp2.Exp2Report;
 import ember.exp2.Exp2Trainer;
+import ember.exp2.Resume;
 import ember.exp2.Schedule;
 import ember.io.Figures;
+import ember.io.OutputFolder;
 import ember.nn.ResNet;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -59,7 +61,8 @@ final class Exp2Command implements Callable<Integer> {
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue a run exactly where this "
-            + "checkpoint left it (weights, BN statistics, momentum, epoch, schedule, seed).")
+            + "checkpoint left it (weights, BN statistics, momentum, epoch). Batch, seed, schedule and subset sizes "
+            + "are taken from it; given flags must agree with it, and --data must hold the same images.")
     Path resume;
 
     @Option(names = "--eval-only", description = "Only print the test accuracy of --init weights.")
@@ -72,21 +75,28 @@ final class Exp2Command implements Callable<Integer> {
     @Option(names = "--test-images", paramLabel = "N", description = "Test on a fixed random subset of N test images.")
     Integer testImages;
 
+    @Option(names = "--overwrite", description = "Replace the files of an earlier run in --out (without it, "
+            + "a folder holding them is refused).")
+    boolean overwrite;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** What exp2 writes into --out, as globs: an earlier run's are refused, or replaced with --overwrite. */
+    static final List<String> OUTPUTS = List.of("final.safetensors", "final.pth", "exp2.csv", "exp2.png",
+            "checkpoints/epoch-*.safetensors", "checkpoints/epoch-*.pth");
+    static final String MODEL = "resnet20";
 
     @Override
     public Integer call() throws IOException {
         PrintWriter log = spec.commandLine().getOut();
-        if (init != null && resume != null) {
-            throw new IllegalArgumentException("--init and --resume exclude each other: --resume restores a whole run");
-        }
-        if (evalOnly && init == null) {
-            throw new IllegalArgumentException("--eval-only needs --init WEIGHTS");
-        }
+        checkFlags();
         ResNet.Config config = ResNet.Config.resnet20();
         Checkpoint.Contents restored = null;
-        Schedule plan = schedule != null ? Schedule.parse(schedule) : Schedule.lab(epochs);
+        Schedule requestedSchedule = schedule != null ? Schedule.parse(schedule)
+                : given("--epochs") || resume == null ? Schedule.lab(epochs) : null;
+        Checkpoint.Run runFromFlags = null;
+        Schedule plan = requestedSchedule;
         List<EpochResult> history = new ArrayList<>();
         int done = 0;
         if (resume != null) {
@@ -96,22 +106,41 @@ final class Exp2Command implements Callable<Integer> {
                 throw new IllegalArgumentException(resume + " holds weights but no training state; start from it with --init");
             }
             done = progress.epochsDone();
-            plan = schedule != null ? plan : progress.schedule();
-            seed = progress.seed();
-            batch = progress.batch();
+            Resume.Plan resumed = Resume.plan(resume, progress, new Resume.Requested(
+                    given("--batch") ? batch : null, given("--seed") ? seed : null, requestedSchedule,
+                    trainImages, testImages));
+            runFromFlags = resumed.run();
+            plan = runFromFlags.schedule();
+            batch = runFromFlags.batch();
+            seed = runFromFlags.seed();
             history.addAll(progress.history());
             if (done >= plan.epochs()) {
                 throw new IllegalArgumentException(resume + " has done " + done + " epochs, the schedule " + plan
                         + " has " + plan.epochs() + "; give a longer --schedule to train on");
             }
+            log.println("resume: continuing " + resume + " after epoch " + done + "; from the checkpoint: "
+                    + String.join(", ", resumed.taken()));
         } else if (init != null) {
             restored = Checkpoint.read(init, config);
+        }
+        OutputFolder outputs = new OutputFolder(out, OUTPUTS);
+        if (!evalOnly) {
+            claim(outputs, done);
         }
 
         Cifar10Data dataset = Cifar10.load(data);
         log.println("data: " + dataset.summary());
-        var train = trainImages == null ? dataset.train() : dataset.train().sample(trainImages, seed);
-        var test = testImages == null ? dataset.test() : dataset.test().sample(testImages, seed);
+        String digest = dataset.digest();
+        if (resume != null) {
+            Resume.checkSame(resume, restored.progress().run(), MODEL, digest);
+        }
+        Integer trainCount = runFromFlags != null ? Integer.valueOf(runFromFlags.trainImages()) : trainImages;
+        Integer testCount = runFromFlags != null ? Integer.valueOf(runFromFlags.testImages()) : testImages;
+        var train = trainCount == null || trainCount == dataset.train().size() ? dataset.train()
+                : dataset.train().sample(trainCount, seed);
+        var test = testCount == null || testCount == dataset.test().size() ? dataset.test()
+                : dataset.test().sample(testCount, seed);
+        Checkpoint.Run run = new Checkpoint.Run(MODEL, digest, train.size(), test.size(), batch, seed, plan);
 
         try (Backends.Choice choice = Backends.open(device, Job.EXP2);
              Exp2Trainer trainer = new Exp2Trainer(choice.backend(), config, batch, seed);
@@ -151,7 +180,7 @@ final class Exp2Command implements Callable<Integer> {
                 history.add(epochResult);
                 log.println(epochResult.line(plan.epochs()));
                 log.flush();
-                Checkpoint.Progress progress = new Checkpoint.Progress(epoch, plan, batch, seed, history);
+                Checkpoint.Progress progress = new Checkpoint.Progress(epoch, run, history);
                 Path checkpoints = out.resolve("checkpoints");
                 String name = String.format(Locale.ROOT, "epoch-%02d", epoch);
                 Checkpoint.saveCheckpoint(checkpoints.resolve(name + ".safetensors"), trainer.model(),
@@ -180,5 +209,64 @@ final class Exp2Command implements Callable<Integer> {
                             : "{final.safetensors, final.pth, exp2.csv, checkpoints/}"));
         }
         return 0;
+    }
+
+    /** Flags wrong on their own, said before any file is read. */
+    private void checkFlags() {
+        if (init != null && resume != null) {
+            throw new IllegalArgumentException("--init and --resume exclude each other: --resume restores a whole run");
+        }
+        if (evalOnly && init == null) {
+            throw new IllegalArgumentException("--eval-only needs --init WEIGHTS");
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
+        }
+        for (var flag : new Object[][] {{"--train-images", trainImages}, {"--test-images", testImages}}) {
+            if (flag[1] != null && (Integer) flag[1] < 1) {
+                throw new IllegalArgumentException(flag[0] + " must be at least 1, got " + flag[1]);
+            }
+        }
+    }
+
+    private boolean given(String flag) {
+        return spec.commandLine().getParseResult().hasMatchedOption(flag);
+    }
+
+    /**
+     * Makes --out ready before any training: writable, our stale temporary files gone, and no
+     * other run's files left to be mistaken for this one's. Resuming in the run's own folder
+     * keeps its files up to the checkpoint and removes the later ones, which it will rewrite.
+     */
+    private void claim(OutputFolder outputs, int done) throws IOException {
+        List<Path> earlier = outputs.prepare();
+        if (earlier.isEmpty()) {
+            return;
+        }
+        boolean ownFolder = resume != null && resume.toAbsolutePath().normalize().getParent()
+                .equals(out.resolve("checkpoints").toAbsolutePath().normalize());
+        if (ownFolder && !overwrite) {
+            OutputFolder.delete(earlier.stream().filter(f -> isAfter(f, done)).toList());
+        } else if (overwrite) {
+            // Not the file this run starts from, should it be among them.
+            List<Path> starts = java.util.stream.Stream.of(resume, init).filter(java.util.Objects::nonNull)
+                    .map(p -> p.toAbsolutePath().normalize()).toList();
+            OutputFolder.delete(earlier.stream().filter(f -> !starts.contains(f.toAbsolutePath().normalize())).toList());
+        } else {
+            throw outputs.occupied(earlier);
+        }
+    }
+
+    /** Whether an output file belongs after epoch {@code done}: the final weights, later checkpoints. */
+    private static boolean isAfter(Path file, int done) {
+        String name = file.getFileName().toString();
+        if (name.startsWith("final.")) {
+            return true;
+        }
+        var epoch = java.util.regex.Pattern.compile("epoch-(\\d+)\\.").matcher(name);
+        return epoch.lookingAt() && Integer.parseInt(epoch.group(1)) > done;
     }
 }

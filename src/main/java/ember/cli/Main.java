@@ -14,6 +14,8 @@ public final class Main {
     public static final int EXIT_DIVERGED = 3;
     /** Exit status of bad input: a flag, a file, a dataset. */
     public static final int EXIT_BAD_INPUT = 2;
+    /** Exit status of a fault in ember itself (any exception not caused by the input). */
+    public static final int EXIT_INTERNAL_ERROR = 1;
 
     public static void main(String[] args) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
@@ -34,7 +36,11 @@ public final class Main {
                 commandLine.getErr().println("ember: " + message(e));
                 return EXIT_BAD_INPUT;
             }
-            throw e;
+            // Anything else is a bug in ember: say so in one line, then the trace to report.
+            commandLine.getErr().println("ember: internal error (a bug in ember, not in your input): " + e
+                    + "; please report it with the trace below");
+            e.printStackTrace(commandLine.getErr());
+            return EXIT_INTERNAL_ERROR;
         });
         return cli;
     }
@@ -48,6 +54,15 @@ public final class Main {
         if (e instanceof java.nio.file.NoSuchFileException missing) {
             return missing.getFile() + ": " + (missing.getReason() != null ? missing.getReason() : "no such file");
         }
-        return e.getMessage();
+        if (e instanceof java.nio.file.AccessDeniedException denied) {
+            return denied.getFile() + ": permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getFile() != null) {
+            return fs.getMessage();
+        }
+        if (e instanceof UncheckedIOException unchecked) {
+            return message(unchecked.getCause());
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }

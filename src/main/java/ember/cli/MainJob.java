@@ -2,7 +2,10 @@ package ember.cli;
 
 import ember.data.Cifar10;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,24 +14,43 @@ import picocli.CommandLine.Command;
 @Command(name = "main", description = "The main job with default settings: exp2 (ResNet20 on CIFAR-10) when "
         + "data/ holds CIFAR-10, otherwise exp1 (function fitting).")
 final class MainJob implements Callable<Integer> {
-    static final Path DATA = Path.of("data");
+    @CommandLine.Option(names = "--data", paramLabel = "PATH", description = "Where to look for CIFAR-10. "
+            + "Default: ${DEFAULT-VALUE}")
+    Path data = Path.of("data");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         var out = spec.commandLine().getOut();
+        Cifar10.Source source;
         try {
-            Cifar10.Source source = Cifar10.resolve(DATA);
-            out.println("ember: found CIFAR-10 (" + source + "): running exp2, the lab's ResNet20 training, with defaults");
-            out.flush();
-            return spec.root().subcommands().get("exp2").execute("--data", source.path().toString());
-        } catch (IOException noDataset) {
-            out.println("ember: no CIFAR-10 in " + DATA.toAbsolutePath() + " (see data/README.md to get it), "
-                    + "so running exp1, the lab's function fitting, with defaults");
-            out.flush();
-            return spec.root().subcommands().get("exp1").execute();
+            source = Cifar10.resolve(data);
+        } catch (IOException notCifar) {
+            if (!holdsData(data)) {
+                out.println("ember: no CIFAR-10 in " + data.toAbsolutePath() + " (see data/README.md to get it), "
+                        + "so running exp1, the lab's function fitting, with defaults");
+                out.flush();
+                return spec.root().subcommands().get("exp1").execute();
+            }
+            // Something is there: running exp1 instead would hide that it cannot be read.
+            throw new IOException("found data that is not CIFAR-10 as ember reads it, so not running exp2: "
+                    + notCifar.getMessage(), notCifar);
+        }
+        out.println("ember: found CIFAR-10 (" + source + "): running exp2, the lab's ResNet20 training, with defaults");
+        out.flush();
+        return spec.root().subcommands().get("exp2").execute("--data", source.path().toString());
+    }
+
+    /** Whether {@code dir} holds anything besides notes (hidden files, *.md, *.txt): an attempt at a dataset. */
+    private static boolean holdsData(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return Files.exists(dir);
+        }
+        try (Stream<Path> children = Files.list(dir)) {
+            return children.map(p -> p.getFileName().toString().toLowerCase(Locale.ROOT))
+                    .anyMatch(n -> !n.startsWith(".") && !n.endsWith(".md") && !n.endsWith(".txt"));
         }
     }
 }

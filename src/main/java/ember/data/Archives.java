@@ -3,6 +3,7 @@ package ember.data;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,10 @@ final class Archives {
             InputStream data = gzip ? new BufferedInputStream(GzipCompressorInputStream.builder()
                     .setInputStream(file).setDecompressConcatenated(true).get(), 1 << 16) : file;
             TarArchiveInputStream tar = new TarArchiveInputStream(data);
-            return read(archive, tar, images, expected);
+            Cifar10.Loaded loaded = read(archive, tar, images, expected);
+            // Read to the end, so that gzip checks its CRC and length over every byte, the tar's end included.
+            data.transferTo(OutputStream.nullOutputStream());
+            return loaded;
         } catch (DatasetException e) {
             throw e;
         } catch (IOException e) {

@@ -154,11 +154,13 @@ public final class Cifar10 {
         }
         List<Path> subfolders = new ArrayList<>();
         List<Path> archives = new ArrayList<>();
+        List<String> found = new ArrayList<>();
         try (Stream<Path> children = Files.list(path)) {
             for (Path child : children.sorted().toList()) {
                 if (child.getFileName().toString().startsWith(".")) {
                     continue;
                 }
+                found.add(child.getFileName() + (Files.isDirectory(child) ? "/" : ""));
                 if (Files.isDirectory(child)) {
                     subfolders.add(child);
                 } else if (isArchiveName(child)) {
@@ -172,9 +174,11 @@ public final class Cifar10 {
         if (subfolders.isEmpty() && archives.size() == 1) {
             return new Source(Kind.ARCHIVE, archives.getFirst());
         }
-        String found = archives.size() > 1 ? "several archives " + names(archives) + "; name one"
+        String why = archives.size() > 1 ? "several archives " + names(archives) + "; name one"
                 : "neither " + BINARY_FOLDER + "/, data_batch_*.bin, train/ and test/ folders, nor one .tar.gz";
-        throw DatasetException.at(path, "no CIFAR-10 data found: " + found + "; " + HINT);
+        String listing = found.isEmpty() ? "it is empty" : "it holds " + String.join(", ", found.subList(0, Math.min(6,
+                found.size()))) + (found.size() > 6 ? ", ... (" + found.size() + " entries)" : "");
+        throw DatasetException.at(path, "no CIFAR-10 data found: " + why + " (" + listing + "); " + HINT);
     }
 
     private static boolean isImageRoot(Path dir) {

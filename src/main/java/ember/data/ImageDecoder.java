@@ -4,7 +4,9 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageTypeSpecifier;
@@ -26,9 +28,16 @@ final class ImageDecoder implements AutoCloseable {
     /** Colour JPEGs decode into this one image: saves an allocation and a fifth of the time. */
     private final BufferedImage jpegTarget = new BufferedImage(Cifar10.WIDTH, Cifar10.HEIGHT, BufferedImage.TYPE_3BYTE_BGR);
     private final ImageReadParam jpegParam = jpeg.getDefaultReadParam();
+    /**
+     * What the reader warned about while decoding the current image. A JPEG cut short or with
+     * damaged scan data decodes "successfully", the missing rows grey, and says so only here.
+     */
+    private final List<String> warnings = new ArrayList<>();
 
     ImageDecoder() {
         jpegParam.setDestination(jpegTarget);
+        jpeg.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        png.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
     }
 
     private static ImageReader reader(String format) {
@@ -43,7 +52,8 @@ final class ImageDecoder implements AutoCloseable {
      * Decodes {@code bytes} into {@code out[offset .. offset + 3072)}.
      *
      * @param where the file, for messages
-     * @throws DatasetException when the image does not decode or is not 32×32
+     * @throws DatasetException when the image does not decode, decodes with a warning (damaged
+     *                          data), fails a PNG chunk checksum, or is not 32×32
      */
     void decode(byte[] bytes, Object where, byte[] out, int offset) throws DatasetException {
         ImageReader reader = isJpeg(bytes) ? jpeg : isPng(bytes) ? png : null;
@@ -51,6 +61,10 @@ final class ImageDecoder implements AutoCloseable {
             throw DatasetException.at(where, "unreadable image: neither JPEG nor PNG data ("
                     + bytes.length + " bytes)");
         }
+        if (reader == png) {
+            PngChunks.verify(bytes, where);
+        }
+        warnings.clear();
         BufferedImage image;
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
@@ -67,6 +81,9 @@ final class ImageDecoder implements AutoCloseable {
             throw new DatasetException(where + ": unreadable image (" + reason + ")", e);
         } finally {
             reader.setInput(null);
+        }
+        if (!warnings.isEmpty()) {
+            throw DatasetException.at(where, "unreadable image: the data is damaged (the decoder warns \"" + warnings.getFirst() + "\")");
         }
         copyPixels(image, out, offset);
     }

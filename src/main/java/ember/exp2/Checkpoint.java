@@ -18,9 +18,11 @@ import java.util.Map;
  * <ul>
  * <li>weights (final.safetensors): parameters, BN running statistics and num_batches_tracked,
  *     so torch's load_state_dict takes it as is;</li>
- * <li>checkpoints: the same plus the momentum buffer and, in the metadata, the epochs done,
- *     schedule, batch and seed, which is everything a resumed run needs to continue exactly
- *     (the loader's shuffling and augmentation are functions of seed and epoch);</li>
+ * <li>checkpoints: the same plus the momentum buffer and, in the metadata, the epochs done and
+ *     everything that defines the run ({@link Run}), which is all a resumed run needs to
+ *     continue exactly (the loader's shuffling and augmentation are functions of seed and
+ *     epoch); the file's checksum ({@link Safetensors#CHECKSUM}) covers the tensors and this
+ *     state, and a checkpoint without it, or failing it, is refused;</li>
  * <li>beside each, the lab's .pth: torch.save of {'net': state_dict, 'acc': test accuracy in
  *     percent, 'epoch': epochs done}, which {@code torch.load(path)['net']} restores.</li>
  * </ul>
@@ -32,14 +34,26 @@ public final class Checkpoint {
     static final String SCHEDULE = "ember.exp2.schedule";
     static final String BATCH = "ember.exp2.batch";
     static final String SEED = "ember.exp2.seed";
+    static final String MODEL = "ember.exp2.model";
+    static final String DATASET = "ember.exp2.dataset";
+    static final String TRAIN_IMAGES = "ember.exp2.train_images";
+    static final String TEST_IMAGES = "ember.exp2.test_images";
     static final String HISTORY = "ember.exp2.history";
 
     /** What training state a file holds; momentum and progress are absent from plain weights. */
     public record Contents(Map<String, float[]> parameters, Map<String, float[]> state, float[] momentum,
                            Progress progress) {}
 
-    /** Where a run stood: epochs done of its schedule, its batch size and seed, and the epochs' results. */
-    public record Progress(int epochsDone, Schedule schedule, int batch, long seed, List<EpochResult> history) {
+    /**
+     * Everything that defines a run, so that a resumed run can be checked to be the same one:
+     * the model, the dataset's {@link ember.data.Cifar10Data#digest digest}, the images trained
+     * and tested on (subsets are drawn with the seed), batch, seed and schedule.
+     */
+    public record Run(String model, String dataset, int trainImages, int testImages, int batch, long seed,
+                      Schedule schedule) {}
+
+    /** Where a run stood: epochs done of its run, and the epochs' results. */
+    public record Progress(int epochsDone, Run run, List<EpochResult> history) {
         public Progress {
             history = List.copyOf(history);
         }
@@ -61,10 +75,19 @@ public final class Checkpoint {
             throws IOException {
         Map<String, Safetensors.Tensor> tensors = tensors(model, stepsDone);
         tensors.put(MOMENTUM, new Safetensors.Tensor(new int[] {momentum.length}, momentum));
-        Safetensors.write(file, tensors, Map.of("format", "pt",
-                EPOCHS_DONE, Integer.toString(progress.epochsDone()), SCHEDULE, progress.schedule().toString(),
-                BATCH, Integer.toString(progress.batch()), SEED, Long.toString(progress.seed()),
-                HISTORY, String.join("\n", progress.history().stream().map(EpochResult::csv).toList())));
+        Run run = progress.run();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        metadata.put(EPOCHS_DONE, Integer.toString(progress.epochsDone()));
+        metadata.put(MODEL, run.model());
+        metadata.put(DATASET, run.dataset());
+        metadata.put(TRAIN_IMAGES, Integer.toString(run.trainImages()));
+        metadata.put(TEST_IMAGES, Integer.toString(run.testImages()));
+        metadata.put(BATCH, Integer.toString(run.batch()));
+        metadata.put(SEED, Long.toString(run.seed()));
+        metadata.put(SCHEDULE, run.schedule().toString());
+        metadata.put(HISTORY, String.join("\n", progress.history().stream().map(EpochResult::csv).toList()));
+        Safetensors.write(file, tensors, metadata);
     }
 
     private static Map<String, Safetensors.Tensor> tensors(ResNet model, long stepsDone) {
@@ -103,17 +126,32 @@ public final class Checkpoint {
         }
         Safetensors.Tensor momentum = contents.tensors().get(MOMENTUM);
         Progress progress = null;
-        if (contents.metadata().containsKey(EPOCHS_DONE)) {
+        Map<String, String> meta = contents.metadata();
+        if (meta.containsKey(EPOCHS_DONE)) {
+            if (!meta.containsKey(Safetensors.CHECKSUM)) {
+                throw new IOException(file + ": checkpoint has no checksum (" + Safetensors.CHECKSUM + "), so its "
+                        + "training state cannot be trusted; start from its weights with --init");
+            }
             try {
-                progress = new Progress(Integer.parseInt(contents.metadata().get(EPOCHS_DONE)),
-                        Schedule.parse(contents.metadata().get(SCHEDULE)),
-                        Integer.parseInt(contents.metadata().get(BATCH)), Long.parseLong(contents.metadata().get(SEED)),
-                        contents.metadata().getOrDefault(HISTORY, "").lines().map(EpochResult::parseCsv).toList());
+                Run run = new Run(required(meta, MODEL), required(meta, DATASET),
+                        Integer.parseInt(required(meta, TRAIN_IMAGES)), Integer.parseInt(required(meta, TEST_IMAGES)),
+                        Integer.parseInt(required(meta, BATCH)), Long.parseLong(required(meta, SEED)),
+                        Schedule.parse(required(meta, SCHEDULE)));
+                progress = new Progress(Integer.parseInt(meta.get(EPOCHS_DONE)), run,
+                        meta.getOrDefault(HISTORY, "").lines().map(EpochResult::parseCsv).toList());
             } catch (RuntimeException e) {
                 throw new IOException(file + ": checkpoint metadata is unreadable (" + e.getMessage() + ")");
             }
         }
         return new Contents(params, state, momentum == null ? null : momentum.data(), progress);
+    }
+
+    private static String required(Map<String, String> metadata, String key) {
+        String value = metadata.get(key);
+        if (value == null) {
+            throw new IllegalArgumentException(key + " is missing");
+        }
+        return value;
     }
 
     private static Map<String, float[]> pick(Path file, Safetensors.Contents contents, List<ParamSpec> specs)

@@ -20,9 +20,16 @@ import java.util.Map;
  * The safetensors format (what PyTorch's safetensors package reads): an 8-byte little-endian
  * header length, a JSON header naming each tensor's dtype, shape and byte range, then the raw
  * little-endian data. We write and read float32 tensors; files are written atomically.
+ *
+ * <p>Files we write carry {@value #CHECKSUM} in their metadata: a SHA-256 of the tensors (names,
+ * dtypes, shapes, values) and of the other metadata. A file that has it and no longer matches
+ * it (damaged, or edited by hand) is refused; files from other tools have none and are read as
+ * they are.
  */
 public final class Safetensors {
     private static final long MAX_HEADER = 100L << 20;
+    /** Metadata key of the checksum of everything else in the file. */
+    public static final String CHECKSUM = "ember.sha256";
 
     private Safetensors() {}
 
@@ -63,11 +70,10 @@ public final class Safetensors {
 
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         JsonObject header = new JsonObject();
-        if (!metadata.isEmpty()) {
-            JsonObject meta = new JsonObject();
-            metadata.forEach(meta::addProperty);
-            header.add("__metadata__", meta);
-        }
+        JsonObject meta = new JsonObject();
+        metadata.forEach(meta::addProperty);
+        meta.addProperty(CHECKSUM, checksum(tensors, metadata));
+        header.add("__metadata__", meta);
         long offset = 0;
         for (var entry : tensors.entrySet()) {
             JsonObject t = new JsonObject();
@@ -125,7 +131,11 @@ public final class Safetensors {
         }
         JsonObject header;
         try {
-            JsonElement parsed = JsonParser.parseString(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
+            // Strict: a damaged header (a control character in a name, say) must not parse as another valid one.
+            com.google.gson.stream.JsonReader reader = new com.google.gson.stream.JsonReader(
+                    new java.io.StringReader(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8)));
+            reader.setStrictness(com.google.gson.Strictness.STRICT);
+            JsonElement parsed = JsonParser.parseReader(reader);
             header = parsed.getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
             throw corrupt(file, "header is not a JSON object (" + e.getMessage() + ")");
@@ -135,13 +145,70 @@ public final class Safetensors {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (var entry : header.entrySet()) {
             if (entry.getKey().equals("__metadata__")) {
-                entry.getValue().getAsJsonObject().entrySet()
-                        .forEach(m -> metadata.put(m.getKey(), m.getValue().getAsString()));
+                metadata(file, entry.getValue(), metadata);
                 continue;
             }
             tensors.put(entry.getKey(), tensor(file, entry.getKey(), entry.getValue(), buf, dataStart));
         }
+        String recorded = metadata.get(CHECKSUM);
+        if (recorded == null && metadata.keySet().stream().anyMatch(Safetensors::looksLikeChecksumKey)) {
+            throw corrupt(file, "its checksum entry is damaged (metadata " + metadata.keySet() + ")");
+        }
+        if (recorded != null && !recorded.equals(checksum(tensors, metadata))) {
+            throw corrupt(file, "its contents do not match the checksum ember wrote into it (damaged, or "
+                    + "edited after it was written)");
+        }
         return new Contents(tensors, metadata);
+    }
+
+    /** A key one damaged byte or a few flipped bits away from {@link #CHECKSUM}: not another tool's key. */
+    private static boolean looksLikeChecksumKey(String key) {
+        if (key.length() != CHECKSUM.length()) {
+            return false;
+        }
+        int same = 0;
+        for (int i = 0; i < key.length(); i++) {
+            same += key.charAt(i) == CHECKSUM.charAt(i) ? 1 : 0;
+        }
+        return same >= CHECKSUM.length() - 4;
+    }
+
+    /** The format allows only a string-to-string map here. */
+    private static void metadata(Path file, JsonElement element, Map<String, String> into) throws IOException {
+        if (!element.isJsonObject()) {
+            throw corrupt(file, "__metadata__ is not a JSON object");
+        }
+        for (var m : element.getAsJsonObject().entrySet()) {
+            if (!m.getValue().isJsonPrimitive() || !m.getValue().getAsJsonPrimitive().isString()) {
+                throw corrupt(file, "__metadata__ value of '" + m.getKey() + "' is " + m.getValue()
+                        + ", not a string");
+            }
+            into.put(m.getKey(), m.getValue().getAsString());
+        }
+    }
+
+    /**
+     * SHA-256 over the tensors in order (name, dtype, shape, value bits) and the metadata sorted
+     * by key, as hex; computed from values, so it is the same on writing and after reading.
+     */
+    static String checksum(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        java.security.MessageDigest sha = Sha256.newDigest();
+        for (var entry : tensors.entrySet()) {
+            Tensor t = entry.getValue();
+            sha.update((entry.getKey() + "\0" + t.dtype() + "\0" + Arrays.toString(t.shape()) + "\0")
+                    .getBytes(StandardCharsets.UTF_8));
+            ByteBuffer values = ByteBuffer.allocate(t.data().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (float v : t.data()) {
+                values.putInt(Float.floatToRawIntBits(v));
+            }
+            sha.update(values.array());
+        }
+        for (var m : new java.util.TreeMap<>(metadata).entrySet()) {
+            if (!m.getKey().equals(CHECKSUM)) {
+                sha.update((m.getKey() + "\0" + m.getValue() + "\0").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
     }
 
     private static Tensor tensor(Path file, String name, JsonElement element, ByteBuffer buf, long dataStart)

@@ -112,11 +112,11 @@ public final class TorchSave {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             String prefix = archivePrefix(file, zip);
             ZipEntry order = zip.getEntry(prefix + "byteorder");
-            if (order != null && !new String(zip.getInputStream(order).readAllBytes(), StandardCharsets.US_ASCII)
+            if (order != null && !new String(bytes(zip, order), StandardCharsets.US_ASCII)
                     .strip().equals("little")) {
                 throw new IOException(file + ": its tensors are stored big-endian; only little-endian files are read");
             }
-            byte[] pickle = zip.getInputStream(zip.getEntry(prefix + "data.pkl")).readAllBytes();
+            byte[] pickle = bytes(zip, zip.getEntry(prefix + "data.pkl"));
             TensorUnpickler unpickler = new TensorUnpickler(file, zip, prefix);
             try {
                 return unpickler.loads(pickle);
@@ -128,6 +128,20 @@ public final class TorchSave {
         } catch (ZipException e) {
             throw new IOException(file + ": not a torch.save file (a zip archive with data.pkl): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * An entry's bytes, checked against the CRC the zip records for it: ZipFile checks it only
+     * for compressed entries, and torch.save stores them uncompressed.
+     */
+    private static byte[] bytes(ZipFile zip, ZipEntry entry) throws IOException {
+        byte[] bytes = zip.getInputStream(entry).readAllBytes();
+        CRC32 crc = new CRC32();
+        crc.update(bytes);
+        if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+            throw new ZipException("entry " + entry.getName() + " fails its CRC (damaged)");
+        }
+        return bytes;
     }
 
     /** "archive/", the folder of the archive's data.pkl. */
@@ -235,7 +249,7 @@ public final class TorchSave {
                     throw new PickleException("storage " + k + " is missing from the archive");
                 }
                 try {
-                    byte[] bytes = zip.getInputStream(record).readAllBytes();
+                    byte[] bytes = bytes(zip, record);
                     if (bytes.length < numel * type.bytes) {
                         throw new PickleException("storage " + k + " holds " + bytes.length + " bytes, needs "
                                 + numel * type.bytes);

@@ -42,7 +42,7 @@ class AugmentTest {
 
         float[] out = new float[Cifar10.IMAGE_BYTES];
         Augment.normalize(pattern(), 0, out, 0);
-        assertEquals(Augment.normalized(2, value(2, 5, 9)), at(out, 2, 5, 9));
+        assertEquals(((float) value(2, 5, 9) / 255f - 0.4465f) / 0.2616f, at(out, 2, 5, 9));
     }
 
     @Test
@@ -113,7 +113,14 @@ class AugmentTest {
 
     @Test
     void drawIsDeterministicAndUniform() {
-        assertEquals(Augment.draw(7, 3, 12345), Augment.draw(7, 3, 12345));
+        // The hash is SplitMix64, which java.util.SplittableRandom computes independently.
+        for (long z : new long[] {0, 1, -1, 7, 0x123456789ABCDEFL}) {
+            assertEquals(new java.util.SplittableRandom(z).nextLong(), Augment.mix(z), "mix(" + z + ")");
+        }
+        long h = new java.util.SplittableRandom(new java.util.SplittableRandom(
+                new java.util.SplittableRandom(7).nextLong() + 3).nextLong() + 12345).nextLong();
+        assertEquals(new Augment.Params((int) ((h >>> 40) * 9 >>> 24), (int) (((h >>> 16) & 0xFFFFFF) * 9 >>> 24),
+                (h & 1) != 0), Augment.draw(7, 3, 12345));
         int[] dx = new int[9], dy = new int[9];
         int flips = 0, sameAsOtherEpoch = 0, n = 90_000;
         for (int p = 0; p < n; p++) {

@@ -132,6 +132,77 @@ class BadDataTest {
         fails(root, TINY, bad.toString(), "unreadable image");
     }
 
+    /** A JPEG cut short in its scan data decodes with grey rows and only a warning: that warning refuses it. */
+    @Test
+    void jpegTruncatedInItsScanDataIsRefused() throws IOException {
+        Path root = tmp.resolve("jpegs");
+        CifarFixtures.writeImageFolder(root, train, test, "jpg");
+        Path cut = root.resolve("train/cat/0001.jpg");
+        byte[] jpeg = Files.readAllBytes(cut);
+        int scan = scanStart(jpeg);
+        Files.write(cut, Arrays.copyOf(jpeg, scan + (jpeg.length - scan) / 2));
+        fails(root, TINY, cut.toString(), "unreadable image", "damaged", "Missing EOI marker");
+        Path archive = CifarFixtures.tarGz(root, tmp.resolve("jpegs.tar.gz"), true);
+        fails(archive, TINY, "jpegs.tar.gz!/jpegs/train/cat/0001.jpg", "unreadable image", "damaged");
+    }
+
+    /** A flipped bit in scan data that the decoder notices (not every one: see docs/robustness.md) refuses the file. */
+    @Test
+    void jpegWithAFlippedScanByteTheDecoderNoticesIsRefused() throws IOException {
+        Path root = tmp.resolve("jpegs");
+        CifarFixtures.writeImageFolder(root, train, test, "jpg");
+        Path file = root.resolve("test/deer/0000.jpg");
+        byte[] jpeg = Files.readAllBytes(file);
+        byte[] flipped = null;
+        for (int at = scanStart(jpeg); flipped == null && at < jpeg.length - 2; at++) {
+            byte[] candidate = jpeg.clone();
+            candidate[at] ^= 0x10;
+            if (!imageIoWarnings(candidate).isEmpty()) {
+                flipped = candidate;
+            }
+        }
+        assertTrue(flipped != null, "no flip of bit 4 in the scan data makes javax.imageio warn");
+        Files.write(file, flipped);
+        fails(root, TINY, file.toString(), "unreadable image", "damaged");
+    }
+
+    /** javax.imageio ignores PNG chunk CRCs; a flipped bit in compressed pixels would decode to another image. */
+    @Test
+    void pngFailingAChunkCrcIsRefused() throws IOException {
+        Path root = pngTree();
+        Path file = root.resolve("train/truck/0000.png");
+        byte[] png = Files.readAllBytes(file);
+        int idat = new String(png, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("IDAT");
+        png[idat + 4 + 40] ^= 0x04;
+        Files.write(file, png);
+        fails(root, TINY, file.toString(), "unreadable image", "chunk 'IDAT'", "fails its CRC");
+    }
+
+    /** Where the entropy-coded data of a baseline JPEG begins: after the SOS segment. */
+    private static int scanStart(byte[] jpeg) {
+        for (int i = 0; i < jpeg.length - 3; i++) {
+            if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xDA) {
+                return i + 2 + (((jpeg[i + 2] & 0xFF) << 8) | (jpeg[i + 3] & 0xFF));
+            }
+        }
+        throw new AssertionError("no SOS marker");
+    }
+
+    private static java.util.List<String> imageIoWarnings(byte[] bytes) throws IOException {
+        javax.imageio.ImageReader reader = javax.imageio.ImageIO.getImageReadersByFormatName("jpeg").next();
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        try (var in = new javax.imageio.stream.MemoryCacheImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            reader.setInput(in);
+            reader.read(0);
+        } catch (IOException | RuntimeException e) {
+            return java.util.List.of("exception: " + e);
+        } finally {
+            reader.dispose();
+        }
+        return warnings;
+    }
+
     @Test
     void wrongImageSize() throws IOException {
         Path root = pngTree();

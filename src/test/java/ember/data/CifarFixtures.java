@@ -56,7 +56,7 @@ public final class CifarFixtures {
      * Writes {@code root/{train,test}/<class>/NNNN.<format>}, numbering images within their
      * class in set order; so the loader's order (label, then name) is the set sorted by label.
      */
-    static void writeImageFolder(Path root, ImageSet train, ImageSet test, String format) throws IOException {
+    public static void writeImageFolder(Path root, ImageSet train, ImageSet test, String format) throws IOException {
         writeSplit(root.resolve("train"), train, format);
         writeSplit(root.resolve("test"), test, format);
     }
@@ -112,7 +112,7 @@ public final class CifarFixtures {
      *
      * @param folderEntries whether to write entries for folders too (tar does; some tools don't)
      */
-    static Path tarGz(Path dir, Path archive, boolean folderEntries) throws IOException {
+    public static Path tarGz(Path dir, Path archive, boolean folderEntries) throws IOException {
         try (OutputStream file = Files.newOutputStream(archive);
              TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(file))) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);

@@ -154,18 +154,25 @@ class CifarReadersTest {
 
     @Test
     void sampleIsSeededSortedAndCopied() {
-        ImageSet a = train.sample(7, 42), b = train.sample(7, 42);
-        assertArrayEquals(a.pixels(), b.pixels());
+        ImageSet a = train.sample(7, 42);
         assertEquals(7, a.size());
         assertTrue(a.name().contains("sample of 7"));
-        // Each sampled image is one of the originals, with its label.
+        // Each sampled image is a distinct original, with its label, in the original order.
+        int previous = -1;
         for (int i = 0; i < a.size(); i++) {
-            boolean found = false;
-            for (int j = 0; j < train.size() && !found; j++) {
-                found = java.util.Arrays.equals(a.pixels(), i * 3072, (i + 1) * 3072, train.pixels(), j * 3072, (j + 1) * 3072)
-                        && a.labels()[i] == train.labels()[j];
+            int found = -1;
+            for (int j = 0; j < train.size() && found < 0; j++) {
+                if (java.util.Arrays.equals(a.pixels(), i * 3072, (i + 1) * 3072, train.pixels(), j * 3072, (j + 1) * 3072)
+                        && a.labels()[i] == train.labels()[j]) {
+                    found = j;
+                }
             }
-            assertTrue(found, "sampled image " + i + " is not in the set");
+            assertTrue(found > previous, "sampled image " + i + " is not a later original than image " + (i - 1));
+            previous = found;
         }
+        // The seed chooses: another seed, another subset; all of them, the set itself.
+        assertTrue(!java.util.Arrays.equals(a.pixels(), train.sample(7, 43).pixels()), "seeds 42 and 43 drew the same");
+        assertArrayEquals(train.pixels(), train.sample(train.size(), 42).pixels());
+
     }
 }

@@ -50,7 +50,9 @@ class Exp1CommandTest {
                 "--epochs", "3000", "--device", "cpu", "--out", dir.toString());
         assertEquals(0, run.exit(), run.err());
         String mse = run.out().replaceAll("(?s).*grid MSE ([0-9.]+).*", "$1");
-        assertTrue(Double.parseDouble(mse) < 0.1, "grid MSE " + mse);
+        // Measured 6.9e-4 (default seed); 2e-3 leaves room for BLAS rounding, and a fit that stalls
+        // (MSE 0.05 is a flat line through the wiggles) fails.
+        assertTrue(Double.parseDouble(mse) < 2e-3, "grid MSE " + mse);
     }
 
     @Test

@@ -73,8 +73,10 @@ class Exp2CommandTest {
         List<String> csv = Files.readAllLines(run.resolve("exp2.csv"));
         assertEquals(3, csv.size(), String.join("\n", csv));
         EpochResult first = EpochResult.parseCsv(csv.get(1)), second = EpochResult.parseCsv(csv.get(2));
-        assertTrue(first.train().loss() < 2.45 && second.train().loss() < first.train().loss(),
-                "train loss should fall from the initial ln(10) = 2.30: " + first.train().loss() + " then " + second.train().loss());
+        // Chance is ln(10) = 2.303. Epoch 1 averages the first, noisy steps at LR 0.1 and stays above
+        // it (measured 2.434); epoch 2 must be below it (measured 2.271) and below epoch 1.
+        assertTrue(second.train().loss() < Math.log(10) && second.train().loss() < first.train().loss(),
+                "train loss should fall below chance: " + first.train().loss() + " then " + second.train().loss());
         assertTrue(second.test().accuracy() > 0.15, "test accuracy above chance after 32 steps: " + second.test().accuracy());
         for (String file : List.of("final.safetensors", "exp2.png", "checkpoints/epoch-01.safetensors", "checkpoints/epoch-02.safetensors")) {
             assertTrue(Files.size(run.resolve(file)) > 1000, file);
@@ -145,28 +147,77 @@ class Exp2CommandTest {
         assertTrue(r.out().contains("epoch  1/1  lr 0.01"), r.out());
     }
 
+    /** Flags that define the run must match the checkpoint; the data must be the same images. */
     @Test
     @Order(5)
-    void badCheckpointsAreNamed() throws Exception {
+    void resumeRefusesAnotherRunNamingTheField() throws Exception {
         requireData();
-        Path checkpoint = run.resolve("checkpoints/epoch-01.safetensors");
-        byte[] bytes = Files.readAllBytes(checkpoint);
-        Path truncated = dir.resolve("truncated.safetensors");
-        Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
-        CommandRun r = exp2(dir.resolve("x"), "--resume", truncated.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, r.exit());
-        assertTrue(r.err().contains(truncated + ": not a valid safetensors file"), r.err());
+        String checkpoint = run.resolve("checkpoints/epoch-01.safetensors").toString();
+        for (String[] flags : new String[][] {{"--batch", "32"}, {"--seed", "5"}, {"--train-images", "2048"},
+                {"--test-images", "400"}}) {
+            CommandRun r = ember("exp2", "--device", "cpu", "--data", data.toString(), "--out", dir.resolve("x").toString(),
+                    "--resume", checkpoint, flags[0], flags[1]);
+            assertEquals(Main.EXIT_BAD_INPUT, r.exit(), r.out() + r.err());
+            assertTrue(r.err().contains(flags[0] + " " + flags[1] + " differs from the "), r.err());
+        }
+        CommandRun r = ember("exp2", "--device", "cpu", "--data", data.toString(), "--out", dir.resolve("x").toString(),
+                "--resume", checkpoint, "--schedule", "0.01x3");
+        assertEquals(Main.EXIT_BAD_INPUT, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("differs from the checkpoint's 0.1x1,0.01x1 in epoch 1"), r.err());
+        // One label changed: another dataset, though every size matches.
+        Cifar10Data all = Cifar10.load(data);
+        int[] labels = all.train().labels().clone();
+        labels[7] = (labels[7] + 1) % 10;
+        Path other = dir.resolve("other");
+        CifarFixtures.writeBinary(other, new ember.data.ImageSet("train", all.train().pixels(), labels), all.test());
+        r = ember("exp2", "--device", "cpu", "--data", other.toString(), "--out", dir.resolve("x").toString(),
+                "--resume", checkpoint);
+        assertEquals(Main.EXIT_BAD_INPUT, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("--data holds another dataset than " + checkpoint + " trained on"), r.err());
+        assertTrue(r.out().contains("from the checkpoint: --batch 64, --seed 0, --train-images 1024, --test-images 500, "
+                + "--schedule 0.1x1,0.01x1"), r.out());
+    }
 
-        r = exp2(dir.resolve("x"), "--resume", run.resolve("final.safetensors").toString());
-        assertEquals(Main.EXIT_BAD_INPUT, r.exit());
-        assertTrue(r.err().contains("holds weights but no training state; start from it with --init"), r.err());
+    /**
+     * SIGKILL at seeded random moments (mid-epoch, mid-write), then --resume from the newest
+     * checkpoint: the final weights are the uninterrupted run's, bit for bit, and no temporary
+     * file is left behind.
+     */
+    @Test
+    @Order(5)
+    void killedAndResumedEndsWithTheSameWeightsAsNeverKilled() throws Exception {
+        requireData();
+        Path killed = dir.resolve("killed");
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20);
+        for (int attempt = 0; ; attempt++) {
+            List<String> args = new java.util.ArrayList<>(List.of(exp2Arguments(killed, "--schedule", "0.1x1,0.01x1")));
+            Path newest = newestCheckpoint(killed);
+            args.addAll(newest != null ? List.of("--resume", newest.toString()) : List.of("--overwrite"));
+            Process process = CommandRun.startInFreshJvm(dir.resolve("kill-" + attempt), args.toArray(String[]::new));
+            if (attempt < 2) {
+                Thread.sleep(2000 + random.nextInt(8000));
+                process.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
+                process.waitFor();
+                continue;
+            }
+            assertEquals(0, process.waitFor(), Files.readString(dir.resolve("kill-" + attempt).resolve("stderr.txt")));
+            break;
+        }
+        assertSameWeightsAsNeverStopping(killed);
+        try (var files = Files.walk(killed)) {
+            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList());
+        }
+    }
 
-        Path otherModel = dir.resolve("exp1.safetensors");
-        Safetensors.write(otherModel, java.util.Map.of("0.weight", new Safetensors.Tensor(new int[] {1}, new float[] {1})),
-                java.util.Map.of());
-        r = exp2(dir.resolve("x"), "--init", otherModel.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, r.exit());
-        assertTrue(r.err().contains(otherModel + ": tensor conv1.weight is missing"), r.err());
+    private static Path newestCheckpoint(Path out) throws java.io.IOException {
+        Path checkpoints = out.resolve("checkpoints");
+        if (!Files.isDirectory(checkpoints)) {
+            return null;
+        }
+        try (var files = Files.list(checkpoints)) {
+            return files.filter(p -> p.getFileName().toString().matches("epoch-\\d+\\.safetensors"))
+                    .max(java.util.Comparator.naturalOrder()).orElse(null);
+        }
     }
 
     @Test

@@ -40,7 +40,44 @@ class SafetensorsTest {
             assertArrayEquals(e.getValue().shape(), back.tensors().get(e.getKey()).shape());
             assertArrayEquals(e.getValue().data(), back.tensors().get(e.getKey()).data());
         }
-        assertEquals(Map.of("k", "v"), back.metadata());
+        assertEquals("v", back.metadata().get("k"));
+        assertEquals(Safetensors.checksum(sample(), Map.of("k", "v")), back.metadata().get(Safetensors.CHECKSUM));
+        assertEquals(2, back.metadata().size(), back.metadata().toString());
+    }
+
+    /** The format says metadata is string to string; anything else is named, not a stack trace. */
+    @Test
+    void nonStringMetadataIsNamed() throws IOException {
+        Path file = dir.resolve("n.safetensors");
+        byte[] json = "{\"__metadata__\":{\"epoch\":5},\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"
+                .getBytes(StandardCharsets.UTF_8);
+        ByteBuffer bytes = ByteBuffer.allocate(8 + json.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.putLong(json.length).put(json).putFloat(1f);
+        Files.write(file, bytes.array());
+        IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+        assertTrue(e.getMessage().contains(file + ": not a valid safetensors file: __metadata__ value of 'epoch' is 5, "
+                + "not a string"), e.getMessage());
+        Files.write(file, new String(bytes.array(), StandardCharsets.ISO_8859_1).replace("{\"epoch\":5}", "[\"epoch\"]  ")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        e = assertThrows(IOException.class, () -> Safetensors.read(file));
+        assertTrue(e.getMessage().contains("__metadata__ is not a JSON object"), e.getMessage());
+    }
+
+    /** A value or a metadata entry changed after writing, even to a valid one, fails the checksum. */
+    @Test
+    void editsAfterWritingFailTheChecksum() throws IOException {
+        Path file = dir.resolve("c.safetensors");
+        Safetensors.write(file, sample(), Map.of("seed", "1"));
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] edited = bytes.clone();
+        edited[edited.length - 1] ^= 0x01; // the last byte of the scalar 42.0
+        Files.write(file, edited);
+        IOException e = assertThrows(IOException.class, () -> Safetensors.read(file));
+        assertTrue(e.getMessage().contains("do not match the checksum"), e.getMessage());
+        Files.write(file, new String(bytes, StandardCharsets.ISO_8859_1).replace("\"seed\":\"1\"", "\"seed\":\"2\"")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        e = assertThrows(IOException.class, () -> Safetensors.read(file));
+        assertTrue(e.getMessage().contains("do not match the checksum"), e.getMessage());
     }
 
     @Test

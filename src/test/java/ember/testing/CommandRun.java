@@ -27,14 +27,19 @@ public record CommandRun(int exit, String out, String err) {
      * compiled yet: what a user's second invocation meets, e.g. when resuming a run.
      */
     public static CommandRun emberInFreshJvm(Path scratch, String... args) throws IOException, InterruptedException {
+        int exit = startInFreshJvm(scratch, args).waitFor();
+        return new CommandRun(exit, Files.readString(scratch.resolve("stdout.txt"), StandardCharsets.UTF_8),
+                Files.readString(scratch.resolve("stderr.txt"), StandardCharsets.UTF_8));
+    }
+
+    /** The command started in a JVM of its own, its output going to scratch/std{out,err}.txt: e.g. to kill it. */
+    public static Process startInFreshJvm(Path scratch, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         Files.createDirectories(scratch);
-        Path out = scratch.resolve("stdout.txt"), err = scratch.resolve("stderr.txt");
-        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        int exit = process.waitFor();
-        return new CommandRun(exit, Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return new ProcessBuilder(command).redirectOutput(scratch.resolve("stdout.txt").toFile())
+                .redirectError(scratch.resolve("stderr.txt").toFile()).start();
     }
 }

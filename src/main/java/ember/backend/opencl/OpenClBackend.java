@@ -303,8 +303,9 @@ public final class OpenClBackend implements Backend {
         cl_mem col = scratch(s.batch() * cols);
         unfold(s, x, col);
         // dw[o, patch] += Σ over images of dy[o, :] · col[patch, :], image after image: a fixed order.
-        enqueue("ember_gemm_dot_rows", new long[] {roundUp(s.patchSize(), ROUND_2D), roundUp(s.outChannels(),
-                ROUND_2D)}, s.batch(), s.outChannels(), s.patchSize(), pixels, dy, imageOut(s), col, cols, dw);
+        enqueue("ember_gemm_dot_rows", new long[] {roundUp((s.patchSize() + 3) / 4, ROUND_2D),
+            roundUp(s.outChannels(), ROUND_2D)}, s.batch(), s.outChannels(), s.patchSize(), pixels, dy, imageOut(s),
+                col, cols, dw);
     }
 
     private static int imageIn(ConvShape s) {
@@ -327,9 +328,9 @@ public final class OpenClBackend implements Backend {
             s.outWidth(), first, second};
     }
 
-    /** ember_gemm_rows8's global size: blocks of 8 columns, rows, images. */
+    /** ember_gemm_rows8's global size: blocks of 8 columns, blocks of 4 rows, images. */
     private static long[] rows8(int rows, int columns, int images) {
-        return new long[] {roundUp((columns + 7) / 8, ROUND_2D), roundUp(rows, ROUND_2D), images};
+        return new long[] {roundUp((columns + 7) / 8, ROUND_2D), roundUp((rows + 3) / 4, ROUND_2D), images};
     }
 
     @Override

@@ -232,6 +232,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A timer of {@code phases} phases that starts now, measuring where this backend's work runs.
+     * The default reads the host's clock, which is right for a backend whose ops have finished
+     * when they return; an asynchronous backend times marks in its stream of work instead.
+     */
+    default PhaseTimer phaseTimer(int phases) {
+        return new PhaseTimer.OnHost(phases);
+    }
+
+    /**
      * A planned y = conv(relu(BN(x))): a batch norm and ReLU whose output only the convolution
      * after them reads (a ResNet block's middle). Made once, for the largest batch; see {@link
      * NormReluConv}. The default materialises relu(BN(x)) in memory of its own; a backend may

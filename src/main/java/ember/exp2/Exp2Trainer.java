@@ -2,6 +2,7 @@ package ember.exp2;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
+import ember.backend.PhaseTimer;
 import ember.data.BatchLoader;
 import ember.data.Cifar10;
 import ember.nn.CrossEntropyLoss;
@@ -21,6 +22,8 @@ public final class Exp2Trainer implements AutoCloseable {
     public static final float MOMENTUM = 0.9f;
     public static final float WEIGHT_DECAY = 5e-4f;
     static final int STATS_READ_INTERVAL = 25;
+    /** A step's phases, as the epoch's timer splits them. */
+    private static final int LOADER = 0, FORWARD = 1, BACKWARD = 2, UPDATE = 3, PHASES = 4;
 
     private final Backend backend;
     private final ResNet model;
@@ -62,7 +65,9 @@ public final class Exp2Trainer implements AutoCloseable {
 
     /**
      * One epoch's training numbers: loss and accuracy averaged over every step, and where the
-     * time went (waiting for the loader and uploading, forward, backward, update).
+     * time went (waiting for the loader and uploading, forward, backward, update), as the
+     * backend's {@link PhaseTimer} measures it: on an asynchronous device, "loader" is the
+     * device's time from one step's update to the next step's images, uploading or idle.
      */
     public record TrainResult(int steps, int images, double loss, double accuracy, double seconds,
                               double loaderSeconds, double forwardSeconds, double backwardSeconds,
@@ -71,29 +76,24 @@ public final class Exp2Trainer implements AutoCloseable {
     /** One pass over the loader's epoch at learning rate {@code lr}; {@code onStep} hears steps done. */
     public TrainResult trainEpoch(int epoch, float lr, BatchLoader loader, IntConsumer onStep) {
         long start = System.nanoTime();
-        long waiting = 0, forward = 0, backward = 0, update = 0;
         int steps = 0, seen = 0;
         sgd.setLearningRate(lr);
         backend.fill(sums, 0f);
-        try (BatchLoader.Epoch batches = loader.epoch(epoch)) {
+        double[] phases;
+        try (BatchLoader.Epoch batches = loader.epoch(epoch); PhaseTimer timer = backend.phaseTimer(PHASES)) {
             while (batches.hasNext()) {
-                long t0 = System.nanoTime();
                 BatchLoader.Batch b = batches.next();
                 int n = b.size();
                 upload(b);
-                long t1 = System.nanoTime();
+                timer.lap(LOADER);
                 Buffer logits = model.forward(images, n, true);
-                long t2 = System.nanoTime();
+                timer.lap(FORWARD);
                 loss.forwardBackward(logits, labels, dLogits, sums, n);
                 model.parameters().zeroGrads();
                 model.backward(images, dLogits, n);
-                long t3 = System.nanoTime();
+                timer.lap(BACKWARD);
                 sgd.step();
-                long t4 = System.nanoTime();
-                waiting += t1 - t0;
-                forward += t2 - t1;
-                backward += t3 - t2;
-                update += t4 - t3;
+                timer.lap(UPDATE);
                 steps++;
                 seen += n;
                 if (steps % STATS_READ_INTERVAL == 0 || !batches.hasNext()) {
@@ -104,9 +104,10 @@ public final class Exp2Trainer implements AutoCloseable {
                 }
                 onStep.accept(steps);
             }
+            phases = timer.totals();
         }
         return new TrainResult(steps, seen, hostSums[0] / (double) seen, hostSums[1] / (double) seen,
-                (System.nanoTime() - start) / 1e9, waiting / 1e9, forward / 1e9, backward / 1e9, update / 1e9);
+                (System.nanoTime() - start) / 1e9, phases[LOADER], phases[FORWARD], phases[BACKWARD], phases[UPDATE]);
     }
 
     /** Puts a batch's images (in the backend's pixel order) and labels where the model reads them. */

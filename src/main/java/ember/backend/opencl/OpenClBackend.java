@@ -18,12 +18,16 @@ import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.Checks;
 import ember.backend.ConvShape;
+import ember.backend.PhaseTimer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
+import org.jocl.cl_event;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
@@ -55,7 +59,8 @@ public final class OpenClBackend implements Backend {
     private OpenClBackend(OpenClDevices.Device device) {
         this.device = device;
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
-        this.queue = clCreateCommandQueue(context, device.id(), 0, null);
+        // Profiling on: the phase timer reads when marks in the queue completed.
+        this.queue = clCreateCommandQueue(context, device.id(), org.jocl.CL.CL_QUEUE_PROFILING_ENABLE, null);
         this.program = ClProgram.build(context, device);
         this.fault = clCreateBuffer(context, CL_MEM_READ_WRITE, 3L * Sizeof.cl_int, null, null);
         clEnqueueFillBuffer(queue, fault, Pointer.to(new int[] {0}), Sizeof.cl_int, 0, 3L * Sizeof.cl_int, 0, null,
@@ -372,6 +377,81 @@ public final class OpenClBackend implements Backend {
     public void globalAvgPoolBackward(ChannelShape s, Buffer dy, Buffer dx) {
         Checks.pooling("globalAvgPoolBackward", s, "dx", dx, "dy", dy);
         launch("ember_global_avg_pool_backward", s.size(), s.batch() * s.channels(), s.pixels(), dy, dx);
+    }
+
+    /** Laps as markers in the queue, timed by when the device completed them. */
+    @Override
+    public PhaseTimer phaseTimer(int phases) {
+        return new MarkerTimer(phases);
+    }
+
+    private final class MarkerTimer implements PhaseTimer {
+        /** Laps kept before their times are read (which waits for the device up to the last of them). */
+        private static final int PENDING = 512;
+        private final double[] seconds;
+        private final List<cl_event> laps = new ArrayList<>();
+        private final List<Integer> phases = new ArrayList<>();
+        private cl_event last;
+
+        MarkerTimer(int count) {
+            seconds = new double[count];
+            last = marker();
+        }
+
+        @Override
+        public void lap(int phase) {
+            laps.add(marker());
+            phases.add(phase);
+            if (laps.size() == PENDING) {
+                drain();
+            }
+        }
+
+        @Override
+        public double[] totals() {
+            drain();
+            return seconds.clone();
+        }
+
+        /** Adds each pending lap's time to its phase; its last mark becomes the start of the next. */
+        private void drain() {
+            if (laps.isEmpty()) {
+                return;
+            }
+            org.jocl.CL.clWaitForEvents(1, new cl_event[] {laps.getLast()});
+            long previous = completed(last);
+            for (int i = 0; i < laps.size(); i++) {
+                long now = completed(laps.get(i));
+                seconds[phases.get(i)] += (now - previous) / 1e9;
+                previous = now;
+            }
+            org.jocl.CL.clReleaseEvent(last);
+            laps.subList(0, laps.size() - 1).forEach(org.jocl.CL::clReleaseEvent);
+            last = laps.getLast();
+            laps.clear();
+            phases.clear();
+        }
+
+        private cl_event marker() {
+            current();
+            cl_event event = new cl_event();
+            org.jocl.CL.clEnqueueMarkerWithWaitList(queue, 0, null, event);
+            return event;
+        }
+
+        private static long completed(cl_event event) {
+            long[] nanos = new long[1];
+            org.jocl.CL.clGetEventProfilingInfo(event, org.jocl.CL.CL_PROFILING_COMMAND_END, Sizeof.cl_ulong,
+                    Pointer.to(nanos), null);
+            return nanos[0];
+        }
+
+        @Override
+        public void close() {
+            laps.forEach(org.jocl.CL::clReleaseEvent);
+            org.jocl.CL.clReleaseEvent(last);
+            laps.clear();
+        }
     }
 
     /** The scratch buffer, grown (once, to the largest use) to hold at least floats values. */

@@ -104,5 +104,14 @@ class OpenClEndToEndTest {
         for (String file : List.of("final.safetensors", "final.pth", "checkpoints/epoch-01.safetensors")) {
             assertTrue(Files.size(out.resolve(file)) > 1000, file);
         }
+        // Ops only queue work here, so the split comes from marks in the device's queue: the
+        // forward and backward passes hold most of the time (host clocks charged nearly all of
+        // it to the loader, whose upload waited for the queue).
+        var split = java.util.regex.Pattern.compile("train ([0-9.]+) s .*\\[loader ([0-9.]+), forward ([0-9.]+), "
+                + "backward ([0-9.]+), update ([0-9.]+) s\\]").matcher(run.out().replace('\r', '\n'));
+        assertTrue(split.find(), run.out());
+        double train = Double.parseDouble(split.group(1)), loader = Double.parseDouble(split.group(2));
+        double passes = Double.parseDouble(split.group(3)) + Double.parseDouble(split.group(4));
+        assertTrue(passes > 0.8 * train && loader < 0.1 * train, "phases of " + train + " s: " + split.group(0));
     }
 }

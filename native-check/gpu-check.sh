@@ -95,6 +95,11 @@ log "java: $("$java" -version 2>&1 | head -n 1)"
 ember=("$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djava.awt.headless=true
   -XX:+UseTransparentHugePages -jar "$jar")
 
+section "ember doctor (every native piece, then one tiny op on each backend)"
+# Not a step: its exit status says only whether --device was given and runs; the text is the point.
+timeout 120 "${ember[@]}" doctor > "$out/doctor.log" 2>&1 || true
+tee -a "$out/summary.txt" < "$out/doctor.log"
+
 section "parity self-test (every op against the double-precision reference)"
 step selftest-cuda 120 "${ember[@]}" selftest --device cuda
 grep -E '^backend:|^selftest:|FAIL' "$out/selftest-cuda.log" | head -n 40 | tee -a "$out/summary.txt"

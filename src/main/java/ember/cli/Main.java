@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** The ember command line. */
 @Command(name = "ember", mixinStandardHelpOptions = true, version = "ember 0.1.0",
         description = "A deep-learning engine in Java: the lab's exp1 (function fitting) and exp2 (CIFAR-10).",
-        subcommands = {MainJob.class, Exp1Command.class, Exp2Command.class, SelftestCommand.class})
+        subcommands = {MainJob.class, Exp1Command.class, Exp2Command.class, CompareCommand.class, DoctorCommand.class,
+            SelftestCommand.class})
 public final class Main {
     /** Exit status of a run whose loss turned NaN or infinite. */
     public static final int EXIT_DIVERGED = 3;

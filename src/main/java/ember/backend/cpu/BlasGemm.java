@@ -28,10 +28,12 @@ final class BlasGemm implements Gemm {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
     private final String library;
+    private final String build;
     private final MethodHandle sgemm;
 
-    private BlasGemm(String library, MethodHandle sgemm) {
+    private BlasGemm(String library, String build, MethodHandle sgemm) {
         this.library = library;
+        this.build = build;
         this.sgemm = sgemm;
     }
 
@@ -82,13 +84,30 @@ final class BlasGemm implements Gemm {
             MethodHandle handle = Linker.nativeLinker().downcallHandle(address,
                     FunctionDescriptor.ofVoid(i, i, i, i, i, i, f, p, i, p, i, f, p, i),
                     Linker.Option.critical(true));
-            return new BlasGemm(name, handle);
+            return new BlasGemm(name, openBlasBuild(lookup), handle);
         });
+    }
+
+    /** OpenBLAS's own account of its build and the core kernels it chose ("OpenBLAS 0.3.21 ... core Haswell"), else "". */
+    private static String openBlasBuild(SymbolLookup lookup) {
+        StringBuilder text = new StringBuilder();
+        for (String function : List.of("openblas_get_config", "openblas_get_corename")) {
+            lookup.find(function).ifPresent(address -> {
+                try {
+                    MemorySegment result = (MemorySegment) Linker.nativeLinker()
+                            .downcallHandle(address, FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
+                    text.append(text.isEmpty() ? "" : ", core ").append(result.reinterpret(256).getString(0).strip());
+                } catch (Throwable t) {
+                    // Only a description: a build without it is still a BLAS.
+                }
+            });
+        }
+        return text.toString();
     }
 
     @Override
     public String describe() {
-        return "BLAS " + library + ", one thread per call";
+        return "BLAS " + library + (build.isEmpty() ? "" : " (" + build + ")") + ", one thread per call";
     }
 
     @Override

@@ -42,6 +42,25 @@ final class CudaLibraries {
                 folders);
     }
 
+    /**
+     * cuDNN 9's front library; its sub-libraries (graph, ops, cnn, engines, heuristic) load from
+     * the same folder. CUDA 13 wheels put it in nvidia/cudnn/lib.
+     */
+    static LibraryLocator cudnn() {
+        List<Path> folders = new ArrayList<>();
+        String cudaHome = System.getenv("CUDA_HOME");
+        if (cudaHome != null && !cudaHome.isBlank()) {
+            folders.add(Path.of(cudaHome, "lib64"));
+        }
+        folders.add(Path.of("/usr/local/cuda/lib64"));
+        folders.add(Path.of("/usr/lib/x86_64-linux-gnu"));
+        for (Path site : pythonSitePackages()) {
+            folders.add(site.resolve("nvidia/cudnn/lib"));
+            folders.add(site.resolve("nvidia/cu13/lib"));
+        }
+        return new LibraryLocator("cuDNN", "ember.cudnn", "EMBER_CUDNN", List.of("libcudnn.so.9"), folders);
+    }
+
     /** site-packages and dist-packages of the usual Python prefixes (virtualenv, conda, system, user). */
     static List<Path> pythonSitePackages() {
         List<Path> prefixes = new ArrayList<>();

@@ -23,6 +23,16 @@ public final class CudaProbe {
             return problems.isEmpty();
         }
 
+        /** "file (how it was found)" for the driver library, or null when it was not found. */
+        public String libcudaWhere() {
+            return libcuda == null ? null : libcuda.file() + " (" + libcuda.how() + ")";
+        }
+
+        /** "file (how it was found)" for cuBLAS, or null when it was not found. */
+        public String cublasWhere() {
+            return cublas == null ? null : cublas.file() + " (" + cublas.how() + ")";
+        }
+
         /** The problems in one line, or "usable". */
         public String reason() {
             return usable() ? "usable" : String.join("; ", problems);

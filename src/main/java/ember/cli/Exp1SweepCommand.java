@@ -59,7 +59,8 @@ final class Exp1SweepCommand implements Callable<Integer> {
             Exp1Plots.write(dir.resolve("sweep-epochs.png"),
                     String.format(Locale.ROOT, "exp1: epochs sweep at lr %s", base.lr()), data, curves(rows, "epochs"));
             Exp1Plots.write(dir.resolve("sweep-lr.png"),
-                    "exp1: learning-rate sweep at " + LR_SWEEP_EPOCHS + " epochs", data, curves(rows, "lr"));
+                    "exp1: learning-rate sweep at " + LR_SWEEP_EPOCHS + " epochs", data, curves(rows, "lr"),
+                    losses(rows, "lr"));
         } catch (Figures.FigureException e) {
             spec.commandLine().getErr().println("ember: warning: " + e.getMessage() + "; the table follows");
         }
@@ -82,6 +83,13 @@ final class Exp1SweepCommand implements Callable<Integer> {
         return rows.stream().filter(r -> r.sweep().equals(sweep)).map(r -> new Exp1Plots.Curve(
                 String.format(Locale.ROOT, "%d epochs, lr %s%s", r.result().config().epochs(), r.result().config().lr(),
                         r.result().diverged() ? " (diverged)" : ""), r.result().gridPrediction())).toList();
+    }
+
+    /** Each run's losses, a diverged one's up to the step where it blew up. */
+    private static List<Exp1Plots.LossCurve> losses(List<Row> rows, String sweep) {
+        return rows.stream().filter(r -> r.sweep().equals(sweep)).map(r -> new Exp1Plots.LossCurve(
+                String.format(Locale.ROOT, "lr %s%s", r.result().config().lr(), r.result().diverged()
+                        ? " (diverged at step " + r.result().divergedAt() + ")" : ""), r.result().losses())).toList();
     }
 
     private static String table(List<Row> rows) {

@@ -114,12 +114,15 @@ final class Exp2Command implements Callable<Integer> {
             batch = runFromFlags.batch();
             seed = runFromFlags.seed();
             history.addAll(progress.history());
-            if (done >= plan.epochs()) {
+            if (done > plan.epochs()) {
                 throw new IllegalArgumentException(resume + " has done " + done + " epochs, the schedule " + plan
                         + " has " + plan.epochs() + "; give a longer --schedule to train on");
             }
-            log.println("resume: continuing " + resume + " after epoch " + done + "; from the checkpoint: "
-                    + String.join(", ", resumed.taken()));
+            // done == plan.epochs(): the run stopped between its last checkpoint and its final
+            // files, which the loop below then writes without training.
+            log.println("resume: continuing " + resume + " after epoch " + done
+                    + (done == plan.epochs() ? " (its schedule's last: only the final files are left to write)" : "")
+                    + "; from the checkpoint: " + String.join(", ", resumed.taken()));
         } else if (init != null) {
             restored = Checkpoint.read(init, config);
         }

@@ -102,6 +102,19 @@ class Exp2CommandTest {
                 "the resumed log carries the earlier epoch");
     }
 
+    /** A run stopped after its last checkpoint but before its final files: resuming only writes them. */
+    @Test
+    @Order(2)
+    void resumingTheLastCheckpointWritesTheFinalFiles() throws Exception {
+        requireData();
+        Path resumed = dir.resolve("resumed-last");
+        CommandRun r = exp2(resumed, "--resume", run.resolve("checkpoints/epoch-02.safetensors").toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("only the final files are left to write"), r.out());
+        assertSameWeightsAsNeverStopping(resumed);
+        assertTrue(Files.isRegularFile(resumed.resolve("final.pth")), "final.pth");
+    }
+
     /**
      * As a user resumes: in a new JVM, whose first steps run interpreted while this one's code is
      * compiled. With the JIT choosing the lane order of vector sums, 107 of 128 tensors differed.
@@ -200,6 +213,8 @@ class Exp2CommandTest {
                 process.waitFor();
                 continue;
             }
+            // A kill after the last checkpoint (or after the end) leaves a resume that only writes
+            // the final files: that is a continuation too.
             assertEquals(0, process.waitFor(), Files.readString(dir.resolve("kill-" + attempt).resolve("stderr.txt")));
             break;
         }

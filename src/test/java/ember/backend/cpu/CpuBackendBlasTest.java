@@ -1,5 +1,6 @@
 package ember.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,6 +49,23 @@ class CpuBackendBlasTest {
             buffer.close();
             assertThrows(IllegalStateException.class, () -> backend.fill(view, 2f));
             assertThrows(IllegalStateException.class, () -> backend.fill(buffer, 2f));
+        }
+    }
+
+    @Test
+    void openBlasGetsTheWidestKernelsTheFlagsAllow() {
+        assertEquals("SkylakeX", BlasGemm.coreFor("processor : 0\nflags\t\t: fpu sse2 avx2 fma avx512f avx512dq avx512bw "
+                + "avx512vl\n"));
+        assertEquals("Haswell", BlasGemm.coreFor("flags : fpu sse2 avx avx2 fma\n"));
+        assertEquals(null, BlasGemm.coreFor("flags : fpu sse2 avx\n"));
+        assertEquals(null, BlasGemm.coreFor("no flags line"));
+    }
+
+    @Test
+    void theBlasLineNamesTheKernelsInUse() {
+        try (CpuBackend cpu = CpuBackend.withBlasIfPresent(1)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(cpu.usesBlas(), cpu.description());
+            assertTrue(cpu.description().contains("core "), cpu.description());
         }
     }
 }

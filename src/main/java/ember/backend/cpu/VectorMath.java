@@ -93,7 +93,7 @@ final class VectorMath {
     }
 
     /**
-     * A plane's sums for batch norm (Backend.planeSums): Σ a to sums[at], and Σ (a − m)² to
+     * A plane's sums for batch norm (CpuBackend.planeSums, the stats its conv2d leaves): Σ a to sums[at], and Σ (a − m)² to
      * sums[at + 1], m being Σ a / len rounded to float. Read twice while it is in L1.
      */
     static void planeSums(float[] a, int off, int len, float[] sums, int at) {

@@ -1,17 +1,24 @@
 package ember.backend.opencl;
 
 import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_PROFILING_COMMAND_END;
+import static org.jocl.CL.CL_QUEUE_PROFILING_ENABLE;
 import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clCreateCommandQueue;
 import static org.jocl.CL.clCreateContext;
 import static org.jocl.CL.clEnqueueFillBuffer;
+import static org.jocl.CL.clEnqueueMarkerWithWaitList;
 import static org.jocl.CL.clEnqueueNDRangeKernel;
 import static org.jocl.CL.clEnqueueReadBuffer;
 import static org.jocl.CL.clEnqueueWriteBuffer;
 import static org.jocl.CL.clFinish;
+import static org.jocl.CL.clGetEventProfilingInfo;
 import static org.jocl.CL.clReleaseCommandQueue;
 import static org.jocl.CL.clReleaseContext;
-import static org.jocl.CL.clReleaseKernel;
+import static org.jocl.CL.clReleaseEvent;
+import static org.jocl.CL.clReleaseMemObject;
+import static org.jocl.CL.clSetKernelArg;
+import static org.jocl.CL.clWaitForEvents;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
@@ -20,9 +27,10 @@ import ember.backend.Checks;
 import ember.backend.ConvShape;
 import ember.backend.PhaseTimer;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
@@ -60,7 +68,7 @@ public final class OpenClBackend implements Backend {
         this.device = device;
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
         // Profiling on: the phase timer reads when marks in the queue completed.
-        this.queue = clCreateCommandQueue(context, device.id(), org.jocl.CL.CL_QUEUE_PROFILING_ENABLE, null);
+        this.queue = clCreateCommandQueue(context, device.id(), CL_QUEUE_PROFILING_ENABLE, null);
         this.program = ClProgram.build(context, device);
         this.fault = clCreateBuffer(context, CL_MEM_READ_WRITE, 3L * Sizeof.cl_int, null, null);
         clEnqueueFillBuffer(queue, fault, Pointer.to(new int[] {0}), Sizeof.cl_int, 0, 3L * Sizeof.cl_int, 0, null,
@@ -418,15 +426,15 @@ public final class OpenClBackend implements Backend {
             if (laps.isEmpty()) {
                 return;
             }
-            org.jocl.CL.clWaitForEvents(1, new cl_event[] {laps.getLast()});
+            clWaitForEvents(1, new cl_event[] {laps.getLast()});
             long previous = completed(last);
             for (int i = 0; i < laps.size(); i++) {
                 long now = completed(laps.get(i));
                 seconds[phases.get(i)] += (now - previous) / 1e9;
                 previous = now;
             }
-            org.jocl.CL.clReleaseEvent(last);
-            laps.subList(0, laps.size() - 1).forEach(org.jocl.CL::clReleaseEvent);
+            clReleaseEvent(last);
+            laps.subList(0, laps.size() - 1).forEach(CL::clReleaseEvent);
             last = laps.getLast();
             laps.clear();
             phases.clear();
@@ -435,21 +443,21 @@ public final class OpenClBackend implements Backend {
         private cl_event marker() {
             current();
             cl_event event = new cl_event();
-            org.jocl.CL.clEnqueueMarkerWithWaitList(queue, 0, null, event);
+            clEnqueueMarkerWithWaitList(queue, 0, null, event);
             return event;
         }
 
         private static long completed(cl_event event) {
             long[] nanos = new long[1];
-            org.jocl.CL.clGetEventProfilingInfo(event, org.jocl.CL.CL_PROFILING_COMMAND_END, Sizeof.cl_ulong,
+            clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, Sizeof.cl_ulong,
                     Pointer.to(nanos), null);
             return nanos[0];
         }
 
         @Override
         public void close() {
-            laps.forEach(org.jocl.CL::clReleaseEvent);
-            org.jocl.CL.clReleaseEvent(last);
+            laps.forEach(CL::clReleaseEvent);
+            clReleaseEvent(last);
             laps.clear();
         }
     }
@@ -492,12 +500,12 @@ public final class OpenClBackend implements Backend {
                 case Buffer b -> {
                     ClBuffer c = ClBuffer.of(b);
                     cl_mem memory = c.length() == 0 ? none.memory() : c.memory();
-                    org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_mem, Pointer.to(memory));
-                    org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_int, Pointer.to(new int[] {c.offset()}));
+                    clSetKernelArg(kernel, index++, Sizeof.cl_mem, Pointer.to(memory));
+                    clSetKernelArg(kernel, index++, Sizeof.cl_int, Pointer.to(new int[] {c.offset()}));
                 }
-                case cl_mem m -> org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_mem, Pointer.to(m));
-                case Integer v -> org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_int, Pointer.to(new int[] {v}));
-                case Float v -> org.jocl.CL.clSetKernelArg(kernel, index++, Sizeof.cl_float,
+                case cl_mem m -> clSetKernelArg(kernel, index++, Sizeof.cl_mem, Pointer.to(m));
+                case Integer v -> clSetKernelArg(kernel, index++, Sizeof.cl_int, Pointer.to(new int[] {v}));
+                case Float v -> clSetKernelArg(kernel, index++, Sizeof.cl_float,
                         Pointer.to(new float[] {v}));
                 default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
             }
@@ -518,10 +526,10 @@ public final class OpenClBackend implements Backend {
         }
         clFinish(queue);
         closed = true;
-        kernels.values().forEach(org.jocl.CL::clReleaseKernel);
+        kernels.values().forEach(CL::clReleaseKernel);
         none.close();
         scratch.close();
-        org.jocl.CL.clReleaseMemObject(fault);
+        clReleaseMemObject(fault);
         program.close();
         clReleaseCommandQueue(queue);
         clReleaseContext(context);

@@ -155,6 +155,12 @@ if [ -n "$data" ] && [ -n "$reference" ]; then
   rm -rf "$images"
 fi
 
+if [ -n "$reference" ]; then
+  section "ember compare (ResNet20 steps per backend, PyTorch on the CPU and the GPU beside them)"
+  step compare 300 "${ember[@]}" compare --steps 20 --torch --reference "$reference" --out "$out/compare"
+  grep -vE '^WARNING' "$out/compare.log" | tail -n 12 | tee -a "$out/summary.txt"
+fi
+
 section "result"
 if [ "$failures" -eq 0 ]; then
   log "gpu-check: everything passed; logs in $out"

@@ -40,7 +40,7 @@ mkdir -p "$dest"
 # One translation unit, so one module and one cuModuleLoadData; kernel names are extern "C"
 # and unique across files.
 cd "$root"
-sources=$(ls kernels/*.cu kernels/*.cuh kernels/build.sh | LC_ALL=C sort)
+sources=$(ls kernels/*.cu kernels/*.cuh kernels/*.h kernels/build.sh | LC_ALL=C sort)
 for f in kernels/*.cu; do echo "#include \"$root/$f\""; done > "$work/ember_kernels.cu"
 nvcc "${flags[@]}" -o "$work/kernels.fatbin" "$work/ember_kernels.cu"
 # shellcheck disable=SC2086

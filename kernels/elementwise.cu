@@ -2,6 +2,7 @@
 // Kernels hold no policy: the Java launcher checks shapes and picks the grid; every kernel
 // bounds-checks its own index, so any grid that covers the range is correct.
 #include "common.cuh"
+#include "ember_elementwise.h"
 
 // x[i] = value
 extern "C" __global__ void ember_fill(float* x, int n, float value) {
@@ -44,14 +45,14 @@ extern "C" __global__ void ember_sum_rows(const float* dy, float* grad, int rows
 // y = max(x, 0); y may alias x
 extern "C" __global__ void ember_relu(const float* x, float* y, int n) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-        y[i] = fmaxf(x[i], 0.f);
+        y[i] = EMBER_RELU(x[i]);
     }
 }
 
 // dx = dy where x > 0, else 0; dx may alias dy
 extern "C" __global__ void ember_relu_backward(const float* x, const float* dy, float* dx, int n) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-        dx[i] = x[i] > 0.f ? dy[i] : 0.f;
+        dx[i] = EMBER_RELU_BACKWARD(x[i], dy[i]);
     }
 }
 
@@ -66,7 +67,7 @@ extern "C" __global__ void ember_tanh(const float* x, float* y, int n) {
 extern "C" __global__ void ember_tanh_backward(const float* y, const float* dy, float* dx, int n) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         float t = y[i];
-        dx[i] = dy[i] * (1.f - t * t);
+        dx[i] = EMBER_TANH_BACKWARD(t, dy[i]);
     }
 }
 

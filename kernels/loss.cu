@@ -1,5 +1,6 @@
 // Loss forward (a reduction) and backward. Launchers: ember.backend.cuda.Loss.
 #include "common.cuh"
+#include "ember_elementwise.h"
 
 #define MSE_THREADS 256
 
@@ -28,8 +29,7 @@ extern "C" __global__ void ember_mse_loss(const float* pred, const float* target
 
 // dpred = 2 (pred - target) / n
 extern "C" __global__ void ember_mse_backward(const float* pred, const float* target, float* dpred, int n) {
-    float scale = 2.f / (float) n;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-        dpred[i] = scale * (pred[i] - target[i]);
+        dpred[i] = EMBER_MSE_GRADIENT(pred[i], target[i], n);
     }
 }

@@ -1,3 +1,5 @@
+#include "ember_elementwise.h"
+
 // Optimizer updates over flat parameter buffers. Launchers: ember.backend.cuda.Optimizer.
 
 // One SGD step with PyTorch semantics, fused into one pass over params, grads and velocity:
@@ -10,11 +12,11 @@ extern "C" __global__ void ember_sgd_step(float* params, const float* grads, flo
     const float lr = *learning_rate;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         float p = params[i];
-        float step = grads[i] + weight_decay * p;
+        float v = use_momentum ? velocity[i] : 0.f;
+        EMBER_SGD_STEP(p, grads[i], v, lr, momentum, weight_decay, use_momentum);
+        params[i] = p;
         if (use_momentum) {
-            step = momentum * velocity[i] + step;
-            velocity[i] = step;
+            velocity[i] = v;
         }
-        params[i] = p - lr * step;
     }
 }

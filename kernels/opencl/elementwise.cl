@@ -1,4 +1,5 @@
-// Elementwise ops, one work-item per element (or per row or column where a loop sums).
+// Elementwise ops, one work-item per element (or per row or column where a loop sums); the
+// arithmetic they share with the CUDA kernels is in kernels/ember_elementwise.h.
 // Launchers: ember.backend.opencl.OpenClBackend. Every buffer comes as (pointer, offset in floats):
 // views of one allocation at any float offset, which OpenCL 1.2 sub-buffers cannot give.
 
@@ -23,13 +24,13 @@ __kernel void ember_sum_rows(__global const float* dy, int dyo, __global float* 
 
 __kernel void ember_relu(__global const float* x, int xo, __global float* y, int yo, int n) {
     int i = get_global_id(0);
-    if (i < n) y[yo + i] = fmax(x[xo + i], 0.0f);
+    if (i < n) y[yo + i] = EMBER_RELU(x[xo + i]);
 }
 
 __kernel void ember_relu_backward(__global const float* x, int xo, __global const float* dy, int dyo,
                                   __global float* dx, int dxo, int n) {
     int i = get_global_id(0);
-    if (i < n) dx[dxo + i] = x[xo + i] > 0.0f ? dy[dyo + i] : 0.0f;
+    if (i < n) dx[dxo + i] = EMBER_RELU_BACKWARD(x[xo + i], dy[dyo + i]);
 }
 
 __kernel void ember_tanh(__global const float* x, int xo, __global float* y, int yo, int n) {
@@ -40,10 +41,7 @@ __kernel void ember_tanh(__global const float* x, int xo, __global float* y, int
 __kernel void ember_tanh_backward(__global const float* y, int yo, __global const float* dy, int dyo,
                                   __global float* dx, int dxo, int n) {
     int i = get_global_id(0);
-    if (i < n) {
-        float t = y[yo + i];
-        dx[dxo + i] = dy[dyo + i] * (1.0f - t * t);
-    }
+    if (i < n) dx[dxo + i] = EMBER_TANH_BACKWARD(y[yo + i], dy[dyo + i]);
 }
 
 __kernel void ember_add(__global const float* a, int ao, __global const float* b, int bo, __global float* y, int yo,

@@ -19,7 +19,7 @@ __kernel void ember_mse_loss(__global const float* pred, int po, __global const 
 __kernel void ember_mse_backward(__global const float* pred, int po, __global const float* target, int to,
                                  __global float* dpred, int dpo, int n) {
     int i = get_global_id(0);
-    if (i < n) dpred[dpo + i] = 2.0f * (pred[po + i] - target[to + i]) / n;
+    if (i < n) dpred[dpo + i] = EMBER_MSE_GRADIENT(pred[po + i], target[to + i], n);
 }
 
 // Softmax cross-entropy with its gradient, one work-item per row: dlogits = (softmax - onehot) / batch;

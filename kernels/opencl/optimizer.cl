@@ -8,10 +8,8 @@ __kernel void ember_sgd_step(__global float* params, int po, __global const floa
     int i = get_global_id(0);
     if (i >= n) return;
     float p = params[po + i];
-    float step = grads[go + i] + weight_decay * p;
-    if (use_momentum) {
-        step = momentum * velocity[vo + i] + step;
-        velocity[vo + i] = step;
-    }
-    params[po + i] = p - lr[lro] * step;
+    float v = use_momentum ? velocity[vo + i] : 0.0f;
+    EMBER_SGD_STEP(p, grads[go + i], v, lr[lro], momentum, weight_decay, use_momentum);
+    params[po + i] = p;
+    if (use_momentum) velocity[vo + i] = v;
 }

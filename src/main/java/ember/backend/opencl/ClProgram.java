@@ -30,13 +30,15 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
 /**
- * Our OpenCL C kernels (kernels/opencl/*.cl, packaged under /ember/opencl/), built once per
+ * Our OpenCL C kernels (kernels/opencl/*.cl after kernels/ember_elementwise.h, packaged under
+ * /ember/opencl/), built once per
  * device as one program and cached on disk as the device's binary, keyed by device, driver,
  * build options and source: a cold PoCL build takes seconds, a cached one milliseconds.
  */
 final class ClProgram implements AutoCloseable {
-    static final List<String> SOURCES = List.of("elementwise", "loss", "optimizer", "gemm", "conv", "batchnorm",
-            "pool");
+    /** kernels/ember_elementwise.h (shared with the CUDA kernels) first, then the OpenCL sources. */
+    static final List<String> SOURCES = List.of("ember_elementwise.h", "elementwise.cl", "loss.cl", "optimizer.cl",
+            "gemm.cl", "conv.cl", "batchnorm.cl", "pool.cl");
     static final String OPTIONS = "-cl-std=CL1.2";
 
     private final cl_program program;
@@ -87,11 +89,11 @@ final class ClProgram implements AutoCloseable {
     private static String source() {
         StringBuilder all = new StringBuilder();
         for (String name : SOURCES) {
-            String resource = "/ember/opencl/" + name + ".cl";
+            String resource = "/ember/opencl/" + name;
             try (InputStream in = ClProgram.class.getResourceAsStream(resource)) {
                 if (in == null) {
-                    throw new IllegalStateException(resource + " is not on the class path (kernels/opencl/" + name
-                            + ".cl, packaged by the build)");
+                    throw new IllegalStateException(resource + " is not on the class path (from kernels/, packaged "
+                            + "by the build)");
                 }
                 all.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
             } catch (IOException e) {

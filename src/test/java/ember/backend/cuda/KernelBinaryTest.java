@@ -44,7 +44,7 @@ class KernelBinaryTest {
         try (Stream<Path> files = Files.list(KERNELS)) {
             for (Path f : files.sorted().toList()) {
                 String name = f.getFileName().toString();
-                if (name.endsWith(".cu") || name.endsWith(".cuh") || name.equals("build.sh")) {
+                if (name.endsWith(".cu") || name.endsWith(".cuh") || name.endsWith(".h") || name.equals("build.sh")) {
                     now.put("kernels/" + name, sha256(f));
                 }
             }

@@ -3,6 +3,7 @@ package ember.bench;
 import ember.backend.Backend;
 import ember.backend.ChannelShape;
 import ember.backend.ConvShape;
+import ember.backend.NormReluConv;
 import ember.backend.cpu.CpuBackend;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -50,6 +51,10 @@ public final class OpProfile {
                             total.nanos += System.nanoTime() - start;
                             total.calls++;
                         }
+                        // A planned fusion runs the backend's own code, out of this proxy's sight: time its calls too.
+                        if (result instanceof NormReluConv fused) {
+                            return timed(fused, "normReluConv." , (ConvShape) arguments[0], totals, recording);
+                        }
                         return result;
                     });
             System.out.println("backend: " + cpu.description() + "; " + steps + " steps of " + batch
@@ -66,6 +71,28 @@ public final class OpProfile {
                 report(totals, (System.nanoTime() - start) / 1e6 / steps, steps);
             }
         }
+    }
+
+    /** fused, with each call timed under "normReluConv.METHOD" and the convolution's shape. */
+    private static NormReluConv timed(NormReluConv fused, String prefix, ConvShape shape, Map<String, Total> totals,
+                                      boolean[] recording) {
+        return (NormReluConv) Proxy.newProxyInstance(NormReluConv.class.getClassLoader(),
+                new Class<?>[] {NormReluConv.class}, (proxy, method, arguments) -> {
+                    long start = System.nanoTime();
+                    Object result;
+                    try {
+                        result = method.invoke(fused, arguments);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (recording[0] && !method.getName().equals("close")) {
+                        Total total = totals.computeIfAbsent(key(prefix + method.getName(), new Object[] {shape}),
+                                k -> new Total());
+                        total.nanos += System.nanoTime() - start;
+                        total.calls++;
+                    }
+                    return result;
+                });
     }
 
     private static void report(Map<String, Total> totals, double stepMs, int steps) {

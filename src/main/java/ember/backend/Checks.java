@@ -28,6 +28,13 @@ public final class Checks {
         }
     }
 
+    /** A length to allocate: zero or more. */
+    public static void allocation(int length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("allocate: negative length " + length);
+        }
+    }
+
     public static void slice(int capacity, int offset, int length) {
         if (offset < 0 || length < 0 || (long) offset + length > capacity) {
             throw new IndexOutOfBoundsException("slice [" + offset + ", " + ((long) offset + length)

@@ -3,7 +3,6 @@ package ember.cli;
 import ember.backend.Backends;
 import ember.backend.Job;
 import ember.data.BatchLoader;
-import ember.data.Cifar10;
 import ember.data.ImageSet;
 import ember.exp2.Exp2Trainer;
 import ember.io.AtomicFiles;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -78,7 +76,7 @@ final class CompareCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps and --batch must be at least 1, got " + steps + " and " + batch);
         }
         PrintWriter log = spec.commandLine().getOut();
-        ImageSet train = randomImages("train", (steps + 2) * batch, 1), test = randomImages("test", 4 * batch, 2);
+        ImageSet train = ImageSet.random("train", (steps + 2) * batch, 1), test = ImageSet.random("test", 4 * batch, 2);
         List<Row> rows = new ArrayList<>();
         for (String device : devices) {
             rows.add(time(device, train, test));
@@ -145,19 +143,6 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         return rows;
-    }
-
-    private static ImageSet randomImages(String name, int count, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] pixels = new byte[count * Cifar10.IMAGE_BYTES];
-        for (int i = 0; i < pixels.length; i++) {
-            pixels[i] = (byte) random.nextInt(256);
-        }
-        int[] labels = new int[count];
-        for (int i = 0; i < count; i++) {
-            labels[i] = random.nextInt(Cifar10.CLASSES.size());
-        }
-        return new ImageSet(name, pixels, labels);
     }
 
     private static String line(Row r, Row cpu) {

@@ -73,7 +73,7 @@ class AugmentTest {
 
     @Test
     void centredUnflippedCropIsPlainNormalisation() {
-        byte[] pixels = CifarFixtures.randomSet("r", 3, 9).pixels();
+        byte[] pixels = ImageSet.random("r", 3, 9).pixels();
         float[] a = new float[Cifar10.IMAGE_BYTES], b = new float[Cifar10.IMAGE_BYTES];
         Augment.cropFlipNormalize(pixels, 2, Augment.Params.IDENTITY, a, 0);
         Augment.normalize(pixels, 2, b, 0);
@@ -83,7 +83,7 @@ class AugmentTest {
     /** Every offset and flip against the reference written out literally: pad to 40×40, crop, flip. */
     @Test
     void everyCropAndFlipMatchesTheLiteralReference() {
-        byte[] pixels = CifarFixtures.randomSet("r", 2, 5).pixels();
+        byte[] pixels = ImageSet.random("r", 2, 5).pixels();
         float[] out = new float[Cifar10.IMAGE_BYTES + 7];
         for (int dy = 0; dy < Augment.OFFSETS; dy++) {
             for (int dx = 0; dx < Augment.OFFSETS; dx++) {

@@ -18,8 +18,8 @@ class BadDataTest {
     @TempDir
     Path tmp;
 
-    private final ImageSet train = CifarFixtures.randomSet("train", 20, 3);
-    private final ImageSet test = CifarFixtures.randomSet("test", 10, 4);
+    private final ImageSet train = ImageSet.random("train", 20, 3);
+    private final ImageSet test = ImageSet.random("test", 10, 4);
 
     /** Loads {@code path}, expects a DatasetException, and checks its message holds every fragment. */
     private static DatasetException fails(Path path, Cifar10.Expected expected, String... fragments) {

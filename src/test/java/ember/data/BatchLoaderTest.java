@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 /** A broken hand-over between workers and consumer shows as a hang: the timeout turns it into a failure. */
 @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BatchLoaderTest {
-    private final ImageSet set = CifarFixtures.randomSet("train", 300, 11);
+    private final ImageSet set = ImageSet.random("train", 300, 11);
 
     /** Copies of every batch of one epoch: images, labels, samples (the loader reuses its buffers). */
     private static List<float[]> images(BatchLoader loader, int epoch, List<int[]> samples, List<float[]> labels) {

@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -16,20 +15,6 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 /** Small generated CIFAR-10 datasets in both layouts, written to a test's temporary folder. */
 public final class CifarFixtures {
     private CifarFixtures() {}
-
-    /** Random images with labels cycling through the classes (label = i mod 10, so every class appears). */
-    public static ImageSet randomSet(String name, int count, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] pixels = new byte[count * Cifar10.IMAGE_BYTES];
-        for (int i = 0; i < pixels.length; i++) {
-            pixels[i] = (byte) random.nextInt(256);
-        }
-        int[] labels = new int[count];
-        for (int i = 0; i < count; i++) {
-            labels[i] = i % Cifar10.CLASSES.size();
-        }
-        return new ImageSet(name, pixels, labels);
-    }
 
     /** Writes {@code dir/cifar-10-batches-bin/}: train split evenly over the five files, test in one. */
     public static Path writeBinary(Path dir, ImageSet train, ImageSet test) throws IOException {

@@ -18,8 +18,8 @@ class CifarReadersTest {
     @TempDir
     Path tmp;
 
-    private final ImageSet train = CifarFixtures.randomSet("train", 20, 1);
-    private final ImageSet test = CifarFixtures.randomSet("test", 10, 2);
+    private final ImageSet train = ImageSet.random("train", 20, 1);
+    private final ImageSet test = ImageSet.random("test", 10, 2);
 
     private static void assertSameImages(ImageSet expected, ImageSet actual) {
         assertEquals(expected.size(), actual.size(), "image count");

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ember.backend.cpu.CpuBackend;
 import ember.backend.reference.ReferenceBackend;
 import ember.data.BatchLoader;
-import ember.data.CifarFixtures;
 import ember.data.ImageSet;
 import ember.nn.ResNet;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,7 @@ class Exp2TrainerTest {
 
     @Test
     void stepsAllocateNoBuffers() {
-        ImageSet images = CifarFixtures.randomSet("train", 6 * BATCH, 1);
+        ImageSet images = ImageSet.random("train", 6 * BATCH, 1);
         try (CpuBackend backend = CpuBackend.javaOnly(2);
              Exp2Trainer trainer = new Exp2Trainer(backend, SMALL, BATCH, 1);
              BatchLoader loader = new BatchLoader(images, BatchLoader.Options.training(BATCH, 1))) {
@@ -37,7 +36,7 @@ class Exp2TrainerTest {
 
     @Test
     void aDivergingLossStopsTrainingAndSaysWhere() {
-        ImageSet images = CifarFixtures.randomSet("train", 4 * BATCH, 2);
+        ImageSet images = ImageSet.random("train", 4 * BATCH, 2);
         try (CpuBackend backend = CpuBackend.javaOnly(2);
              Exp2Trainer trainer = new Exp2Trainer(backend, SMALL, BATCH, 1);
              BatchLoader loader = new BatchLoader(images, BatchLoader.Options.training(BATCH, 1))) {
@@ -52,7 +51,7 @@ class Exp2TrainerTest {
     void theCpuBackendSeesTheImagesAsTheReferenceDoes() {
         // The CPU backend stores 32×32 planes by phase; an image uploaded in row order would
         // still train, on scrambled pixels, so compare what both backends make of the same images.
-        ImageSet images = CifarFixtures.randomSet("test", 2 * BATCH, 3);
+        ImageSet images = ImageSet.random("test", 2 * BATCH, 3);
         try (CpuBackend cpu = CpuBackend.javaOnly(2); ReferenceBackend reference = new ReferenceBackend();
              Exp2Trainer onCpu = new Exp2Trainer(cpu, SMALL, BATCH, 1);
              Exp2Trainer onReference = new Exp2Trainer(reference, SMALL, BATCH, 1);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ember.data.ImageSet;
 import ember.data.CifarFixtures;
 import ember.testing.CommandRun;
 import ember.testing.TorchPython;
@@ -33,8 +34,8 @@ class LabWorkflowTest {
     @BeforeAll
     static void generatedData() throws Exception {
         data = dir.resolve("cifar");
-        CifarFixtures.writeBinary(data, CifarFixtures.randomSet("train", 50_000, 1),
-                CifarFixtures.randomSet("test", TEST_IMAGES, 2));
+        CifarFixtures.writeBinary(data, ImageSet.random("train", 50_000, 1),
+                ImageSet.random("test", TEST_IMAGES, 2));
     }
 
     private static void requireTorchAndReference() {

@@ -96,8 +96,8 @@ class FaultInjectionTest {
         });
     }
 
-    private static final ImageSet TRAIN = CifarFixtures.randomSet("train", 20, 3);
-    private static final ImageSet TEST = CifarFixtures.randomSet("test", 10, 4);
+    private static final ImageSet TRAIN = ImageSet.random("train", 20, 3);
+    private static final ImageSet TEST = ImageSet.random("test", 10, 4);
 
     private static String fingerprint(Cifar10Data data) {
         MessageDigest sha = Sha256.newDigest();

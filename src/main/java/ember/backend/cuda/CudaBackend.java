@@ -141,9 +141,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Buffer allocate(int length) {
-        if (length < 0) {
-            throw new IllegalArgumentException("allocate: negative length " + length);
-        }
+        Checks.allocation(length);
         current();
         allocations++;
         if (length == 0) {

@@ -27,19 +27,8 @@ final class CudaLibraries {
      * wheels: CUDA 13 wheels put every library in nvidia/cu13/lib, CUDA 12 ones in nvidia/cublas/lib.
      */
     static LibraryLocator cublas() {
-        List<Path> folders = new ArrayList<>();
-        String cudaHome = System.getenv("CUDA_HOME");
-        if (cudaHome != null && !cudaHome.isBlank()) {
-            folders.add(Path.of(cudaHome, "lib64"));
-        }
-        folders.add(Path.of("/usr/local/cuda/lib64"));
-        folders.add(Path.of("/usr/lib/x86_64-linux-gnu"));
-        for (Path site : pythonSitePackages()) {
-            folders.add(site.resolve("nvidia/cu13/lib"));
-            folders.add(site.resolve("nvidia/cublas/lib"));
-        }
         return new LibraryLocator("cuBLAS", CUBLAS_PROPERTY, CUBLAS_ENV, List.of("libcublas.so.13", "libcublas.so.12"),
-                folders);
+                toolkitAndWheelFolders("nvidia/cu13/lib", "nvidia/cublas/lib"));
     }
 
     /**
@@ -47,6 +36,12 @@ final class CudaLibraries {
      * the same folder. CUDA 13 wheels put it in nvidia/cudnn/lib.
      */
     static LibraryLocator cudnn() {
+        return new LibraryLocator("cuDNN", "ember.cudnn", "EMBER_CUDNN", List.of("libcudnn.so.9"),
+                toolkitAndWheelFolders("nvidia/cudnn/lib", "nvidia/cu13/lib"));
+    }
+
+    /** $CUDA_HOME/lib64, the usual toolkit and system folders, then these folders of every Python site. */
+    private static List<Path> toolkitAndWheelFolders(String... wheelFolders) {
         List<Path> folders = new ArrayList<>();
         String cudaHome = System.getenv("CUDA_HOME");
         if (cudaHome != null && !cudaHome.isBlank()) {
@@ -55,10 +50,11 @@ final class CudaLibraries {
         folders.add(Path.of("/usr/local/cuda/lib64"));
         folders.add(Path.of("/usr/lib/x86_64-linux-gnu"));
         for (Path site : pythonSitePackages()) {
-            folders.add(site.resolve("nvidia/cudnn/lib"));
-            folders.add(site.resolve("nvidia/cu13/lib"));
+            for (String wheel : wheelFolders) {
+                folders.add(site.resolve(wheel));
+            }
         }
-        return new LibraryLocator("cuDNN", "ember.cudnn", "EMBER_CUDNN", List.of("libcudnn.so.9"), folders);
+        return folders;
     }
 
     /** site-packages and dist-packages of the usual Python prefixes (virtualenv, conda, system, user). */

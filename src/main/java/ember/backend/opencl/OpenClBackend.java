@@ -118,9 +118,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public Buffer allocate(int length) {
-        if (length < 0) {
-            throw new IllegalArgumentException("allocate: negative length " + length);
-        }
+        Checks.allocation(length);
         allocations++;
         return create(length);
     }

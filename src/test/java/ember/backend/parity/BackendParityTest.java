@@ -11,7 +11,6 @@ import ember.backend.opencl.OpenClBackend;
 import ember.backend.opencl.OpenClDevices;
 import ember.backend.reference.ReferenceBackend;
 import ember.data.BatchLoader;
-import ember.data.CifarFixtures;
 import ember.data.ImageSet;
 import ember.exp2.Exp2Trainer;
 import ember.nn.ResNet;
@@ -104,7 +103,7 @@ class BackendParityTest {
 
     /** Three training steps of a small ResNet on generated images: every op and fusion in the order a step runs them. */
     private static void trainsAsTheReferenceDoes(Backend backend) {
-        ImageSet images = CifarFixtures.randomSet("train", 3 * BATCH, 4);
+        ImageSet images = ImageSet.random("train", 3 * BATCH, 4);
         float[] expected, actual;
         double expectedLoss, actualLoss;
         try (ReferenceBackend reference = new ReferenceBackend();

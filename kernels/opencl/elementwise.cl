@@ -44,14 +44,8 @@ __kernel void ember_tanh_backward(__global const float* y, int yo, __global cons
     if (i < n) dx[dxo + i] = EMBER_TANH_BACKWARD(y[yo + i], dy[dyo + i]);
 }
 
-__kernel void ember_add(__global const float* a, int ao, __global const float* b, int bo, __global float* y, int yo,
-                        int n) {
-    int i = get_global_id(0);
-    if (i < n) y[yo + i] = a[ao + i] + b[bo + i];
-}
-
 // out[i, :] = table[indices[i], :]; an index that is not an integer in [0, rows) is recorded in
-// fault (code 1, the index's bits, rows) for the host to report at its next read, and skipped.
+// fault (EMBER_FAULT_GATHER_INDEX, the index's bits, rows) for the host to report at its next read, and skipped.
 __kernel void ember_gather_rows(__global const float* table, int to, int rows, __global const float* indices, int io,
                                 __global float* out, int oo, int width, int count, __global int* fault) {
     int i = get_global_id(0);
@@ -60,10 +54,7 @@ __kernel void ember_gather_rows(__global const float* table, int to, int rows, _
     float index = indices[io + row];
     int r = (int) index;
     if ((float) r != index || r < 0 || r >= rows) {
-        if (atomic_cmpxchg(&fault[0], 0, 1) == 0) {
-            fault[1] = as_int(index);
-            fault[2] = rows;
-        }
+        ember_record_fault(fault, EMBER_FAULT_GATHER_INDEX, as_int(index), rows);
         return;
     }
     out[oo + i] = table[to + r * width + col];

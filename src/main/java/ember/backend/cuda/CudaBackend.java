@@ -58,6 +58,7 @@ public final class CudaBackend implements Backend {
     private final Elementwise elementwise;
     private final Loss loss;
     private final Optimizer optimizer;
+    private final ResNetOps resnet;
     private final Cublas cublas;
     private final NativeAddress.Device cublasWorkspace = new NativeAddress.Device();
     private final PinnedStaging writes;
@@ -85,6 +86,7 @@ public final class CudaBackend implements Backend {
         cublas = Cublas.open(report.cublas(), stream.address(), cublasWorkspace.address());
         writes = new PinnedStaging(stream);
         fault = new DeviceFault(stream);
+        resnet = new ResNetOps(launcher, fault, this::allocate);
         description = describe(report);
     }
 
@@ -279,24 +281,22 @@ public final class CudaBackend implements Backend {
         elementwise.gatherRows(table, indices, out, width, fault);
     }
 
-    // ResNet primitives (exp2) are not on the GPU yet: lacks() lists them, so a job that needs one
-    // refuses this backend before it starts, and each throws naming itself if called anyway.
-    // They come with cuDNN (docs/backends.md).
+    @Override
+    public void add(Buffer a, Buffer b, Buffer y) {
+        current();
+        resnet.add(a, b, y);
+    }
+
+    // Convolutions come with cuDNN (docs/backends.md): lacks() lists them, so a job that needs
+    // them refuses this backend before it starts, and each throws naming itself if called anyway.
 
     /** The primitives below that only throw. */
-    private static final Set<Primitive> NOT_YET = EnumSet.of(Primitive.ADD, Primitive.CONV2D,
-            Primitive.CONV2D_BACKWARD_DATA, Primitive.CONV2D_BACKWARD_FILTER, Primitive.BATCH_NORM_TRAINING,
-            Primitive.BATCH_NORM_INFERENCE, Primitive.BATCH_NORM_BACKWARD, Primitive.GLOBAL_AVG_POOL,
-            Primitive.GLOBAL_AVG_POOL_BACKWARD, Primitive.SOFTMAX_CROSS_ENTROPY);
+    private static final Set<Primitive> NOT_YET = EnumSet.of(Primitive.CONV2D, Primitive.CONV2D_BACKWARD_DATA,
+            Primitive.CONV2D_BACKWARD_FILTER);
 
     @Override
     public Set<Primitive> lacks() {
         return EnumSet.copyOf(NOT_YET);
-    }
-
-    @Override
-    public void add(Buffer a, Buffer b, Buffer y) {
-        throw unsupported("add");
     }
 
     @Override
@@ -318,34 +318,57 @@ public final class CudaBackend implements Backend {
     public void batchNormTraining(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
                                   Buffer runningMean, Buffer runningVar, Buffer savedMean, Buffer savedInvStd,
                                   float momentum, float eps) {
-        throw unsupported("batchNormTraining");
+        current();
+        resnet.batchNormTraining(shape, x, gamma, beta, null, false, y, runningMean, runningVar, savedMean,
+                savedInvStd, momentum, eps);
+    }
+
+    @Override
+    public void batchNormReluTraining(ChannelShape shape, Buffer x, Buffer stats, Buffer gamma, Buffer beta,
+                                      Buffer residual, Buffer y, Buffer runningMean, Buffer runningVar,
+                                      Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
+        current();
+        resnet.batchNormTraining(shape, x, gamma, beta, residual, true, y, runningMean, runningVar, savedMean,
+                savedInvStd, momentum, eps);
     }
 
     @Override
     public void batchNormInference(ChannelShape shape, Buffer x, Buffer gamma, Buffer beta, Buffer y,
                                    Buffer runningMean, Buffer runningVar, float eps) {
-        throw unsupported("batchNormInference");
+        current();
+        resnet.batchNormInference(shape, x, gamma, beta, y, runningMean, runningVar, eps);
     }
 
     @Override
     public void batchNormBackward(ChannelShape shape, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
-        throw unsupported("batchNormBackward");
+        current();
+        resnet.batchNormBackward(shape, x, null, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+    }
+
+    @Override
+    public void batchNormReluBackward(ChannelShape shape, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
+                                      Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        current();
+        resnet.batchNormBackward(shape, x, y, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
     }
 
     @Override
     public void globalAvgPool(ChannelShape shape, Buffer x, Buffer y) {
-        throw unsupported("globalAvgPool");
+        current();
+        resnet.globalAvgPool(shape, x, y);
     }
 
     @Override
     public void globalAvgPoolBackward(ChannelShape shape, Buffer dy, Buffer dx) {
-        throw unsupported("globalAvgPoolBackward");
+        current();
+        resnet.globalAvgPoolBackward(shape, dy, dx);
     }
 
     @Override
-    public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer stats) {
-        throw unsupported("softmaxCrossEntropy");
+    public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer sums) {
+        current();
+        resnet.softmaxCrossEntropy(batch, classes, logits, labels, dlogits, sums);
     }
 
     private static UnsupportedOperationException unsupported(String op) {
@@ -374,7 +397,7 @@ public final class CudaBackend implements Backend {
         // Cleanup goes on past a failure, so one bad handle does not leak the rest.
         RuntimeException first = null;
         for (Runnable step : new Runnable[] {
-                () -> cuStreamSynchronize(stream), writes::close, fault::close, cublas::close,
+                () -> cuStreamSynchronize(stream), resnet::close, writes::close, fault::close, cublas::close,
                 () -> jcuda.driver.JCudaDriver.cuMemFree(cublasWorkspace),
                 () -> { if (readBack != null) jcuda.driver.JCudaDriver.cuMemFreeHost(readBack); },
                 () -> cuModuleUnload(module), () -> cuStreamDestroy(stream),

@@ -10,12 +10,13 @@ import jcuda.driver.CUstream;
 
 /**
  * Three ints of device memory where a kernel records the first bad argument only the device
- * can see (kernels/common.cuh). The backend copies them back with every read, where the host
+ * can see (ember_record_fault in kernels/common.cuh). The backend copies them back with every read, where the host
  * waits anyway, and raises the fault there: late, but never lost and never a silent clamp.
  */
 final class DeviceFault implements AutoCloseable {
-    /** Codes, as EMBER_FAULT_* in kernels/common.cuh. */
+    /** Codes, as EMBER_FAULT_* in kernels/ember_dialect.h. */
     static final int GATHER_INDEX = 1;
+    static final int LABEL = 2;
     static final int WORDS = 3;
     static final long BYTES = WORDS * Integer.BYTES;
 
@@ -47,6 +48,10 @@ final class DeviceFault implements AutoCloseable {
         clear();
         if (code == GATHER_INDEX) {
             throw new IndexOutOfBoundsException("gatherRows: index " + Float.intBitsToFloat(a) + " outside 0.."
+                    + (b - 1) + " (found on the device, reported at the next read)");
+        }
+        if (code == LABEL) {
+            throw new IndexOutOfBoundsException("softmaxCrossEntropy: label " + Float.intBitsToFloat(a) + " outside 0.."
                     + (b - 1) + " (found on the device, reported at the next read)");
         }
         throw new IllegalStateException("a kernel reported fault code " + code + " (" + a + ", " + b + ")");

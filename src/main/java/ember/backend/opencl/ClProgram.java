@@ -30,15 +30,18 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
 /**
- * Our OpenCL C kernels (kernels/opencl/*.cl after kernels/ember_elementwise.h, packaged under
+ * Our OpenCL C kernels (kernels/opencl/*.cl after the headers shared with CUDA, packaged under
  * /ember/opencl/), built once per
  * device as one program and cached on disk as the device's binary, keyed by device, driver,
  * build options and source: a cold PoCL build takes seconds, a cached one milliseconds.
  */
 final class ClProgram implements AutoCloseable {
-    /** kernels/ember_elementwise.h (shared with the CUDA kernels) first, then the OpenCL sources. */
-    static final List<String> SOURCES = List.of("ember_elementwise.h", "elementwise.cl", "loss.cl", "optimizer.cl",
-            "gemm.cl", "conv.cl", "batchnorm.cl", "pool.cl");
+    /**
+     * What the CUDA kernels share first (the dialect, the per-element arithmetic, and the ResNet's
+     * ops written once for both), then the OpenCL-only sources.
+     */
+    static final List<String> SOURCES = List.of("ember_dialect.h", "ember_elementwise.h", "ember_resnet_ops.h",
+            "elementwise.cl", "loss.cl", "optimizer.cl", "gemm.cl", "conv.cl");
     static final String OPTIONS = "-cl-std=CL1.2";
 
     private final cl_program program;

@@ -49,6 +49,8 @@ import org.jocl.cl_mem;
 public final class OpenClBackend implements Backend {
     /** Work-items per group dimension the global sizes are rounded up to (kernels check their bounds). */
     private static final int ROUND = 64, ROUND_2D = 16;
+    /** Work-items per group of the reductions: EMBER_BLOCK in kernels/ember_dialect.h. */
+    private static final int BLOCK = 256;
 
     private final OpenClDevices.Device device;
     private final cl_context context;
@@ -239,7 +241,7 @@ public final class OpenClBackend implements Backend {
     public void add(Buffer a, Buffer b, Buffer y) {
         Checks.sameLength("add", a, b);
         Checks.sameLength("add", a, y);
-        launch("ember_add", a.length(), a, b, y, a.length());
+        launch("ember_add", a.length(), a.length(), a, b, y);
     }
 
     @Override
@@ -267,8 +269,8 @@ public final class OpenClBackend implements Backend {
     public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer sums) {
         Checks.crossEntropy(batch, classes, logits, labels, dlogits, sums);
         cl_mem rows = scratch(2 * batch);
-        launch("ember_softmax_cross_entropy", batch, batch, classes, logits, labels, dlogits, rows, fault);
-        launch("ember_add_row_stats", 1, batch, rows, sums);
+        launch("ember_softmax_cross_entropy", batch, batch, classes, logits, labels, dlogits, rows, 0, fault);
+        launch("ember_add_row_stats", 1, batch, rows, 0, sums);
     }
 
     @Override
@@ -293,7 +295,7 @@ public final class OpenClBackend implements Backend {
         int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
         cl_mem col = scratch(s.batch() * cols);
         unfold(s, x, col);
-        enqueue("ember_gemm_rows8", rows8(s.outChannels(), pixels, s.batch()), 0, s.outChannels(), pixels,
+        enqueue("ember_gemm_rows8", rows8(s.outChannels(), pixels, s.batch()), null, 0, s.outChannels(), pixels,
                 s.patchSize(), 1f, w, col, 0, cols, 0f, y, imageOut(s));
     }
 
@@ -302,9 +304,9 @@ public final class OpenClBackend implements Backend {
         Checks.conv(s, dx, w, dy);
         int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
         cl_mem col = scratch(s.batch() * cols);
-        enqueue("ember_gemm_rows8", rows8(s.patchSize(), pixels, s.batch()), 1, s.patchSize(), pixels,
+        enqueue("ember_gemm_rows8", rows8(s.patchSize(), pixels, s.batch()), null, 1, s.patchSize(), pixels,
                 s.outChannels(), 1f, w, dy, imageOut(s), 0f, col, 0, cols);
-        enqueue("ember_col2im", new long[] {roundUp(imageIn(s), ROUND), s.batch()}, geometry(s, col, dx));
+        enqueue("ember_col2im", new long[] {roundUp(imageIn(s), ROUND), s.batch()}, null, geometry(s, col, dx));
     }
 
     @Override
@@ -315,7 +317,7 @@ public final class OpenClBackend implements Backend {
         unfold(s, x, col);
         // dw[o, patch] += Σ over images of dy[o, :] · col[patch, :], image after image: a fixed order.
         enqueue("ember_gemm_dot_rows", new long[] {roundUp((s.patchSize() + 3) / 4, ROUND_2D),
-            roundUp(s.outChannels(), ROUND_2D)}, s.batch(), s.outChannels(), s.patchSize(), pixels, dy, imageOut(s),
+            roundUp(s.outChannels(), ROUND_2D)}, null, s.batch(), s.outChannels(), s.patchSize(), pixels, dy, imageOut(s),
                 col, cols, dw);
     }
 
@@ -330,7 +332,7 @@ public final class OpenClBackend implements Backend {
     /** Every image of x into col, one patch matrix after another. */
     private void unfold(ConvShape s, Buffer x, cl_mem col) {
         enqueue("ember_im2col", new long[] {roundUp((long) s.patchSize() * s.outHeight() * s.outWidth(), ROUND),
-            s.batch()}, geometry(s, x, col));
+            s.batch()}, null, geometry(s, x, col));
     }
 
     /** The geometry im2col and col2im take, then their two buffers. */
@@ -347,11 +349,31 @@ public final class OpenClBackend implements Backend {
     @Override
     public void batchNormTraining(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y, Buffer runningMean,
                                   Buffer runningVar, Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
+        batchNormReluTraining(s, x, null, gamma, beta, null, false, y, runningMean, runningVar, savedMean,
+                savedInvStd, momentum, eps);
+    }
+
+    @Override
+    public void batchNormReluTraining(ChannelShape s, Buffer x, Buffer stats, Buffer gamma, Buffer beta,
+                                      Buffer residual, Buffer y, Buffer runningMean, Buffer runningVar,
+                                      Buffer savedMean, Buffer savedInvStd, float momentum, float eps) {
+        batchNormReluTraining(s, x, stats, gamma, beta, residual, true, y, runningMean, runningVar, savedMean,
+                savedInvStd, momentum, eps);
+    }
+
+    /** Batch norm in training mode, then the residual added (unless null) and the ReLU (if relu), in one pass. */
+    private void batchNormReluTraining(ChannelShape s, Buffer x, Buffer stats, Buffer gamma, Buffer beta,
+                                       Buffer residual, boolean relu, Buffer y, Buffer runningMean,
+                                       Buffer runningVar, Buffer savedMean, Buffer savedInvStd, float momentum,
+                                       float eps) {
         Checks.channels("batchNormTraining", s, x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd);
-        launch("ember_batch_norm_statistics", s.channels(), s.batch(), s.channels(), s.pixels(), x, runningMean,
-                runningVar, savedMean, savedInvStd, momentum, eps);
+        if (residual != null) {
+            Checks.sameLength("batchNormReluTraining", residual, y);
+        }
+        launchGroups("ember_batch_norm_statistics", s.channels(), s.batch(), s.channels(), s.pixels(), x,
+                runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
         launch("ember_batch_norm_apply", s.size(), s.batch(), s.channels(), s.pixels(), x, gamma, beta, savedMean,
-                savedInvStd, 0, eps, y);
+                savedInvStd, 0, eps, residual != null ? 1 : 0, residual != null ? residual : none, relu ? 1 : 0, y);
     }
 
     @Override
@@ -359,18 +381,33 @@ public final class OpenClBackend implements Backend {
                                    Buffer runningVar, float eps) {
         Checks.channels("batchNormInference", s, x, y, gamma, beta, runningMean, runningVar);
         launch("ember_batch_norm_apply", s.size(), s.batch(), s.channels(), s.pixels(), x, gamma, beta, runningMean,
-                runningVar, 1, eps, y);
+                runningVar, 1, eps, 0, none, 0, y);
     }
 
     @Override
     public void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        batchNormBackward(s, x, null, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+    }
+
+    @Override
+    public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
+                                      Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+        Checks.sameLength("batchNormReluBackward", y, x);
+        batchNormBackward(s, x, y, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+    }
+
+    /** Batch norm's backward, with dy masked where the forward output y is not positive (unless y is null). */
+    private void batchNormBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer savedMean,
+                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
         Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
         cl_mem sums = scratch(2 * s.channels());
-        launch("ember_batch_norm_backward_sums", s.channels(), s.batch(), s.channels(), s.pixels(), x, dy, savedMean,
-                savedInvStd, sums, dgamma, dbeta);
-        launch("ember_batch_norm_backward_data", s.size(), s.batch(), s.channels(), s.pixels(), x, dy, gamma,
-                savedMean, savedInvStd, sums, dx);
+        int relu = y != null ? 1 : 0;
+        Buffer mask = y != null ? y : none;
+        launchGroups("ember_batch_norm_backward_sums", s.channels(), s.batch(), s.channels(), s.pixels(), x, dy,
+                relu, mask, savedMean, savedInvStd, sums, 0, dgamma, dbeta);
+        launch("ember_batch_norm_backward_data", s.size(), s.batch(), s.channels(), s.pixels(), x, dy, relu, mask,
+                gamma, savedMean, savedInvStd, sums, 0, dx);
     }
 
     @Override
@@ -472,13 +509,20 @@ public final class OpenClBackend implements Backend {
     /** A one-dimensional launch over n work-items (rounded up; the kernels check their bounds). */
     private void launch(String kernel, long n, Object... args) {
         if (n > 0) {
-            enqueue(kernel, new long[] {roundUp(n, ROUND)}, args);
+            enqueue(kernel, new long[] {roundUp(n, ROUND)}, null, args);
+        }
+    }
+
+    /** {@code groups} work-groups of EMBER_BLOCK (kernels/ember_dialect.h) work-items: the per-channel reductions. */
+    private void launchGroups(String kernel, int groups, Object... args) {
+        if (groups > 0) {
+            enqueue(kernel, new long[] {(long) groups * BLOCK}, new long[] {BLOCK}, args);
         }
     }
 
     /** A two-dimensional launch over columns × rows. */
     private void launch2d(String kernel, long columns, long rows, Object... args) {
-        enqueue(kernel, new long[] {roundUp(columns, ROUND_2D), roundUp(rows, ROUND_2D)}, args);
+        enqueue(kernel, new long[] {roundUp(columns, ROUND_2D), roundUp(rows, ROUND_2D)}, null, args);
     }
 
     private static long roundUp(long n, int multiple) {
@@ -489,7 +533,7 @@ public final class OpenClBackend implements Backend {
      * Sets the arguments in order (a {@link Buffer} is two: its allocation and its offset in
      * floats; a cl_mem one; Integer and Float one) and enqueues the kernel.
      */
-    private void enqueue(String name, long[] global, Object... args) {
+    private void enqueue(String name, long[] global, long[] local, Object... args) {
         current();
         cl_kernel kernel = kernels.computeIfAbsent(name, program::kernel);
         int index = 0;
@@ -508,7 +552,7 @@ public final class OpenClBackend implements Backend {
                 default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
             }
         }
-        clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, null, 0, null, null);
+        clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
     }
 
     private void current() {

@@ -78,17 +78,20 @@ class KernelBinaryTest {
         String binary = new String(Files.readAllBytes(COMMITTED.resolve("kernels.fatbin")), StandardCharsets.ISO_8859_1);
         StringBuilder sources = new StringBuilder();
         try (Stream<Path> files = Files.list(KERNELS)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".cu")).toList()) {
+            // The .cu files, and the ops written once for CUDA and OpenCL (ember_*_ops.h, EMBER_KERNEL).
+            for (Path f : files.filter(p -> p.toString().endsWith(".cu") || p.toString().endsWith("_ops.h")).toList()) {
                 sources.append(Files.readString(f));
             }
         }
         List<String> names = new ArrayList<>(Elementwise.KERNELS);
         names.addAll(Loss.KERNELS);
         names.addAll(Optimizer.KERNELS);
-        assertEquals(11, names.size());
+        names.addAll(ResNetOps.KERNELS);
+        assertEquals(20, names.size());
         for (String name : names) {
-            assertTrue(sources.toString().contains("extern \"C\" __global__ void " + name + "("),
-                    name + " is not an extern \"C\" kernel in kernels/*.cu");
+            assertTrue(sources.toString().contains("extern \"C\" __global__ void " + name + "(")
+                            || sources.toString().contains("EMBER_KERNEL " + name + "("),
+                    name + " is not an extern \"C\" kernel in kernels/*.cu or an EMBER_KERNEL in kernels/*_ops.h");
             assertTrue(binary.contains(".text." + name), name + " is not in the committed fatbin; " + REFRESH);
         }
     }

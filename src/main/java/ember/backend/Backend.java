@@ -241,6 +241,16 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@code work} as a step to run many times with the same buffers and shapes: its ops must
+     * neither read results back nor allocate, and must take every value that changes between
+     * runs (the learning rate, the batch) from device memory. A backend may record the work's
+     * queued ops once and replay them; the default runs the work each time.
+     */
+    default RecordedStep record(Runnable work) {
+        return RecordedStep.direct(work);
+    }
+
+    /**
      * A planned y = conv(relu(BN(x))): a batch norm and ReLU whose output only the convolution
      * after them reads (a ResNet block's middle). Made once, for the largest batch; see {@link
      * NormReluConv}. The default materialises relu(BN(x)) in memory of its own; a backend may

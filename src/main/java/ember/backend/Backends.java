@@ -35,12 +35,18 @@ public final class Backends {
      * all of the job; with "auto", the fastest present one that can ({@link Job#fastestFirst}).
      */
     public static Choice open(String device, Job job) {
+        // Checks compare against the float64 reference at float32 tolerances: no TF32 there.
+        return open(device, job, job == Job.CHECK ? Precision.FP32 : Precision.TF32);
+    }
+
+    /** As {@link #open(String, Job)}, with GPU convolutions in {@code precision}. */
+    public static Choice open(String device, Job job, Precision precision) {
         int threads = Runtime.getRuntime().availableProcessors();
         return switch (device) {
             case "cpu" -> new Choice(CpuBackend.withBlasIfPresent(threads), "asked for with --device cpu");
             case "reference" -> new Choice(new ReferenceBackend(), "asked for with --device reference");
-            case "cuda" -> new Choice(whole(openCuda(), job), "asked for with --device cuda");
-            case "auto" -> auto(threads, job);
+            case "cuda" -> new Choice(whole(openCuda(precision), job), "asked for with --device cuda");
+            case "auto" -> auto(threads, job, precision);
             default -> {
                 if (device.equals("opencl") || device.startsWith("opencl:")) {
                     yield new Choice(whole(OpenClBackend.open(device), job), "asked for with --device " + device);
@@ -51,7 +57,7 @@ public final class Backends {
     }
 
     /** Tries the job's backends fastest first; says why each one before the chosen was passed over. */
-    private static Choice auto(int threads, Job job) {
+    private static Choice auto(int threads, Job job, Precision precision) {
         List<String> passedOver = new ArrayList<>();
         for (String name : job.fastestFirst()) {
             switch (name) {
@@ -63,7 +69,7 @@ public final class Backends {
                     }
                     CudaBackend backend;
                     try {
-                        backend = CudaBackend.open();
+                        backend = CudaBackend.open(precision);
                     } catch (RuntimeException failed) {
                         // The probe found every piece, yet the device would not open (a kernel
                         // binary without this GPU's architecture, say): said, and the next one runs.
@@ -76,8 +82,8 @@ public final class Backends {
                                 + " device(s)) and runs all of " + job.label()));
                     }
                     backend.close();
-                    passedOver.add("CUDA is usable but cannot run " + job.label() + " yet: it lacks "
-                            + Primitive.names(missing) + " (cuDNN is not bound)");
+                    passedOver.add("CUDA is usable but cannot run " + job.label() + ": it lacks "
+                            + Primitive.names(missing) + " (" + backend.description() + ")");
                 }
                 case "opencl-gpu" -> {
                     OpenClDevices.Listing opencl = OpenClDevices.list();
@@ -112,13 +118,13 @@ public final class Backends {
             return backend;
         }
         backend.close();
-        throw new IllegalArgumentException("--device " + backend.name() + " cannot run " + job.label() + " yet: it lacks "
-                + Primitive.names(missing) + "; use --device cpu or auto");
+        throw new IllegalArgumentException("--device " + backend.name() + " cannot run " + job.label() + ": it lacks "
+                + Primitive.names(missing) + " (" + backend.description() + "); use --device cpu or auto");
     }
 
-    private static CudaBackend openCuda() {
+    private static CudaBackend openCuda(Precision precision) {
         try {
-            return CudaBackend.open();
+            return CudaBackend.open(precision);
         } catch (CudaUnavailableException e) {
             // The user asked for CUDA: a one-line error naming what is missing, not a stack trace.
             throw new IllegalArgumentException("--device cuda: " + e.getMessage(), e);

@@ -62,7 +62,7 @@ public final class Doctor {
         Supplier<Backend> open = () -> switch (device) {
             case "reference" -> new ReferenceBackend();
             case "cpu" -> CpuBackend.withBlasIfPresent(Runtime.getRuntime().availableProcessors());
-            case "cuda" -> CudaBackend.open();
+            case "cuda" -> CudaBackend.open(Precision.FP32);
             default -> OpenClBackend.open(device);
         };
         long start = System.nanoTime();

@@ -2,6 +2,7 @@ package ember.cli;
 
 import ember.backend.Backends;
 import ember.backend.Job;
+import ember.backend.Precision;
 import ember.data.BatchLoader;
 import ember.data.Cifar10;
 import ember.data.Cifar10Data;
@@ -31,12 +32,30 @@ import picocli.CommandLine.Option;
                 + "checkpoints/epoch-NN.{safetensors,pth}, final.safetensors, final.pth (the lab's "
                 + "{'net', 'acc', 'epoch'}), exp2.csv and exp2.png.")
 final class Exp2Command implements Callable<Integer> {
+    /** tf32 or fp32, in any case; anything else is refused naming the flag. */
+    static final class PrecisionConverter implements picocli.CommandLine.ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            for (Precision p : Precision.values()) {
+                if (p.flag().equalsIgnoreCase(value)) {
+                    return p;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("--precision must be tf32 or fp32, not '" + value + "'");
+        }
+    }
+
     @Option(names = "--data", paramLabel = "PATH", description = "CIFAR-10: a folder or .tar.gz, binary or "
             + "image folders (see data/README.md). Default: ${DEFAULT-VALUE}")
     Path data = Path.of("data");
 
     @Option(names = "--device", description = "Backend: " + Backends.DEVICES + ". Default: ${DEFAULT-VALUE}")
     String device = "auto";
+
+    @Option(names = "--precision", paramLabel = "tf32|fp32", converter = PrecisionConverter.class,
+            description = "GPU convolutions: tf32 (tensor cores, PyTorch's default for them) or fp32. The CPU and "
+                    + "OpenCL backends always compute in fp32. Default: tf32")
+    Precision precision = Precision.TF32;
 
     @Option(names = "--epochs", description = "Epochs of the lab's schedule (LR 0.1 for the first half, "
             + "0.01 after). Default: ${DEFAULT-VALUE}")
@@ -145,7 +164,7 @@ final class Exp2Command implements Callable<Integer> {
                 : dataset.test().sample(testCount, seed);
         Checkpoint.Run run = new Checkpoint.Run(MODEL, digest, train.size(), test.size(), batch, seed, plan);
 
-        try (Backends.Choice choice = Backends.open(device, Job.EXP2);
+        try (Backends.Choice choice = Backends.open(device, Job.EXP2, precision);
              Exp2Trainer trainer = new Exp2Trainer(choice.backend(), config, batch, seed);
              BatchLoader trainLoader = new BatchLoader(train, BatchLoader.Options.training(batch, seed));
              BatchLoader testLoader = new BatchLoader(test, BatchLoader.Options.evaluation(batch))) {

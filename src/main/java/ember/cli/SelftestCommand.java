@@ -2,6 +2,7 @@ package ember.cli;
 
 import ember.backend.Backends;
 import ember.backend.Job;
+import ember.backend.Precision;
 import ember.backend.parity.ParityRun;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -20,6 +21,10 @@ final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--device", description = "Backend to check: " + Backends.DEVICES + ". Default: ${DEFAULT-VALUE}")
     String device = "cuda";
 
+    @Option(names = "--precision", paramLabel = "tf32|fp32", converter = Exp2Command.PrecisionConverter.class,
+            description = "GPU convolutions to check: fp32, or tf32 with its wider tolerance. Default: fp32")
+    Precision precision = Precision.FP32;
+
     @Option(names = "--seed", description = "Seed for the inputs. Default: a fresh one, printed.")
     Long seed;
 
@@ -30,9 +35,9 @@ final class SelftestCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         long s = seed != null ? seed : System.nanoTime();
-        try (Backends.Choice choice = Backends.open(device, Job.CHECK)) {
+        try (Backends.Choice choice = Backends.open(device, Job.CHECK, precision)) {
             out.println(choice.summary());
-            return ParityRun.run(choice.backend(), s, out) == 0 ? 0 : EXIT_MISMATCH;
+            return ParityRun.run(choice.backend(), precision, s, out) == 0 ? 0 : EXIT_MISMATCH;
         }
     }
 }

@@ -2,10 +2,12 @@ package ember.exp1;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
+import ember.backend.RecordedStep;
 import ember.nn.Mlp;
 import ember.nn.MseLoss;
 import ember.nn.Sgd;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
@@ -53,32 +55,40 @@ public final class Exp1Trainer {
             sgd.setLearningRate(config.lr());
             Buffer dPrediction = model.outputGradient(batch);
             float[] chunk = new float[LOSS_READ_INTERVAL];
-            for (int done = 0; done < epochs && divergedAt == 0; ) {
-                int steps = Math.min(LOSS_READ_INTERVAL, epochs - done);
-                for (int i = 0; i < steps * batch; i++) {
-                    indices[i] = random.nextInt(data.sampleX().length);
-                }
-                backend.write(chunkIndices.slice(0, steps * batch), indices);
-                for (int s = 0; s < steps; s++) {
-                    Buffer batchIndex = chunkIndices.slice(s * batch, batch);
-                    backend.gatherRows(xs, batchIndex, x, 1);
-                    backend.gatherRows(ys, batchIndex, y, 1);
-                    model.parameters().zeroGrads();
-                    Buffer prediction = model.forward(x, batch);
-                    loss.forward(prediction, y, lossHistory.slice(s, 1));
-                    loss.backward(prediction, y, dPrediction);
-                    model.backward(dPrediction, batch);
-                    sgd.step();
-                }
-                backend.read(lossHistory, chunk);
-                for (int s = 0; s < steps; s++) {
-                    losses[done + s] = chunk[s];
-                    if (divergedAt == 0 && !Float.isFinite(chunk[s])) {
-                        divergedAt = done + s + 1;
+            // A chunk of steps is one recorded step (a CUDA graph replays it); the last chunk may be shorter.
+            Map<Integer, RecordedStep> chunks = new HashMap<>();
+            try {
+                for (int done = 0; done < epochs && divergedAt == 0; ) {
+                    int steps = Math.min(LOSS_READ_INTERVAL, epochs - done);
+                    for (int i = 0; i < steps * batch; i++) {
+                        indices[i] = random.nextInt(data.sampleX().length);
                     }
+                    backend.write(chunkIndices.slice(0, steps * batch), indices);
+                    chunks.computeIfAbsent(steps, n -> backend.record(() -> {
+                        for (int s = 0; s < n; s++) {
+                            Buffer batchIndex = chunkIndices.slice(s * batch, batch);
+                            backend.gatherRows(xs, batchIndex, x, 1);
+                            backend.gatherRows(ys, batchIndex, y, 1);
+                            model.parameters().zeroGrads();
+                            Buffer prediction = model.forward(x, batch);
+                            loss.forward(prediction, y, lossHistory.slice(s, 1));
+                            loss.backward(prediction, y, dPrediction);
+                            model.backward(dPrediction, batch);
+                            sgd.step();
+                        }
+                    })).run();
+                    backend.read(lossHistory, chunk);
+                    for (int s = 0; s < steps; s++) {
+                        losses[done + s] = chunk[s];
+                        if (divergedAt == 0 && !Float.isFinite(chunk[s])) {
+                            divergedAt = done + s + 1;
+                        }
+                    }
+                    done += steps;
+                    onSteps.accept(done);
                 }
-                done += steps;
-                onSteps.accept(done);
+            } finally {
+                chunks.values().forEach(RecordedStep::close);
             }
             if (divergedAt > 0) {
                 float[] seen = Arrays.copyOf(losses, divergedAt);

@@ -3,11 +3,14 @@ package ember.exp2;
 import ember.backend.Backend;
 import ember.backend.Buffer;
 import ember.backend.PhaseTimer;
+import ember.backend.RecordedStep;
 import ember.data.BatchLoader;
 import ember.data.Cifar10;
 import ember.nn.CrossEntropyLoss;
 import ember.nn.ResNet;
 import ember.nn.Sgd;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
@@ -17,13 +20,17 @@ import java.util.function.IntConsumer;
  * learning rate is a device value set once per epoch, and the loss and correct count add into
  * two device-side sums, read every {@link #STATS_READ_INTERVAL} steps for the progress check,
  * so the host does not wait on every step yet stops within a few steps of a diverging loss.
+ * So the step is one {@link RecordedStep}: a backend that records its work (CUDA graphs) replays it.
  */
 public final class Exp2Trainer implements AutoCloseable {
     public static final float MOMENTUM = 0.9f;
     public static final float WEIGHT_DECAY = 5e-4f;
     static final int STATS_READ_INTERVAL = 25;
-    /** A step's phases, as the epoch's timer splits them. */
-    private static final int LOADER = 0, FORWARD = 1, BACKWARD = 2, UPDATE = 3, PHASES = 4;
+    /**
+     * A step's phases, as the epoch's timer splits them; REPLAYED is a whole step replayed from a
+     * record ({@link RecordedStep}), whose forward, backward and update cannot be told apart.
+     */
+    private static final int LOADER = 0, FORWARD = 1, BACKWARD = 2, UPDATE = 3, REPLAYED = 4, PHASES = 5;
 
     private final Backend backend;
     private final ResNet model;
@@ -31,6 +38,12 @@ public final class Exp2Trainer implements AutoCloseable {
     private final CrossEntropyLoss loss;
     private final Buffer images, labels, dLogits, sums;
     private final float[] hostSums = new float[2];
+    /** The training step, recorded on first use; test steps by batch size (the last batch is smaller). */
+    private RecordedStep trainStep;
+    private int trainStepSize;
+    private final Map<Integer, RecordedStep> testSteps = new HashMap<>();
+    /** The running epoch's timer, which the training step's laps go to. */
+    private PhaseTimer timer;
 
     /** The test set's loss and accuracy. */
     public record Evaluation(double loss, double accuracy, int images, double seconds) {}
@@ -71,7 +84,7 @@ public final class Exp2Trainer implements AutoCloseable {
      */
     public record TrainResult(int steps, int images, double loss, double accuracy, double seconds,
                               double loaderSeconds, double forwardSeconds, double backwardSeconds,
-                              double updateSeconds) {}
+                              double updateSeconds, double replayedSeconds) {}
 
     /** One pass over the loader's epoch at learning rate {@code lr}; {@code onStep} hears steps done. */
     public TrainResult trainEpoch(int epoch, float lr, BatchLoader loader, IntConsumer onStep) {
@@ -80,20 +93,18 @@ public final class Exp2Trainer implements AutoCloseable {
         sgd.setLearningRate(lr);
         backend.fill(sums, 0f);
         double[] phases;
-        try (BatchLoader.Epoch batches = loader.epoch(epoch); PhaseTimer timer = backend.phaseTimer(PHASES)) {
+        try (BatchLoader.Epoch batches = loader.epoch(epoch); PhaseTimer epochTimer = backend.phaseTimer(PHASES)) {
+            timer = epochTimer;
             while (batches.hasNext()) {
                 BatchLoader.Batch b = batches.next();
                 int n = b.size();
                 upload(b);
                 timer.lap(LOADER);
-                Buffer logits = model.forward(images, n, true);
-                timer.lap(FORWARD);
-                loss.forwardBackward(logits, labels, dLogits, sums, n);
-                model.parameters().zeroGrads();
-                model.backward(images, dLogits, n);
-                timer.lap(BACKWARD);
-                sgd.step();
-                timer.lap(UPDATE);
+                RecordedStep step = trainStep(n);
+                step.run();
+                if (step.replayed()) {
+                    timer.lap(REPLAYED);
+                }
                 steps++;
                 seen += n;
                 if (steps % STATS_READ_INTERVAL == 0 || !batches.hasNext()) {
@@ -105,9 +116,35 @@ public final class Exp2Trainer implements AutoCloseable {
                 onStep.accept(steps);
             }
             phases = timer.totals();
+        } finally {
+            timer = null;
         }
         return new TrainResult(steps, seen, hostSums[0] / (double) seen, hostSums[1] / (double) seen,
-                (System.nanoTime() - start) / 1e9, phases[LOADER], phases[FORWARD], phases[BACKWARD], phases[UPDATE]);
+                (System.nanoTime() - start) / 1e9, phases[LOADER], phases[FORWARD], phases[BACKWARD], phases[UPDATE],
+                phases[REPLAYED]);
+    }
+
+    /** Forward, loss, backward and update of the n images in place, lapping the epoch's timer as it goes. */
+    private RecordedStep trainStep(int n) {
+        if (trainStep == null) {
+            // Training drops the partial batch, so every step has the first one's size.
+            int size = n;
+            trainStep = backend.record(() -> {
+                Buffer logits = model.forward(images, size, true);
+                timer.lap(FORWARD);
+                loss.forwardBackward(logits, labels, dLogits, sums, size);
+                model.parameters().zeroGrads();
+                model.backward(images, dLogits, size);
+                timer.lap(BACKWARD);
+                sgd.step();
+                timer.lap(UPDATE);
+            });
+            trainStepSize = size;
+        }
+        if (n != trainStepSize) {
+            throw new IllegalStateException("training steps must all have " + trainStepSize + " images, not " + n);
+        }
+        return trainStep;
     }
 
     /** Puts a batch's images (in the backend's pixel order) and labels where the model reads them. */
@@ -127,8 +164,8 @@ public final class Exp2Trainer implements AutoCloseable {
                 BatchLoader.Batch b = batches.next();
                 int n = b.size();
                 upload(b);
-                Buffer logits = model.forward(images, n, false);
-                loss.forwardBackward(logits, labels, dLogits, sums, n);
+                testSteps.computeIfAbsent(n, size -> backend.record(() ->
+                        loss.forwardBackward(model.forward(images, size, false), labels, dLogits, sums, size))).run();
                 seen += n;
             }
         }
@@ -139,6 +176,10 @@ public final class Exp2Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (trainStep != null) {
+            trainStep.close();
+        }
+        testSteps.values().forEach(RecordedStep::close);
         images.close();
         labels.close();
         dLogits.close();

@@ -66,7 +66,7 @@ class TorchGoldenTest {
             case "cpu" -> CpuBackend.withBlasIfPresent(2);
             case "cuda" -> {
                 Assumptions.assumeTrue(CudaProbe.check().usable(), () -> "no usable GPU: " + CudaProbe.check().reason());
-                yield CudaBackend.open();
+                yield CudaBackend.open(ember.backend.Precision.FP32);
             }
             default -> throw new IllegalArgumentException(name);
         };

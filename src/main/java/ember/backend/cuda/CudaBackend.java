@@ -23,7 +23,9 @@ import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.Checks;
 import ember.backend.ConvShape;
+import ember.backend.Precision;
 import ember.backend.Primitive;
+import ember.backend.RecordedStep;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -59,6 +61,11 @@ public final class CudaBackend implements Backend {
     private final Loss loss;
     private final Optimizer optimizer;
     private final ResNetOps resnet;
+    /** Null when cuDNN could not be opened: then the convolutions are lacking, and {@link #noCudnn} says why. */
+    private final Cudnn cudnn;
+    private final CudnnConvolutions convolutions;
+    private final String noCudnn;
+    private final Precision precision;
     private final Cublas cublas;
     private final NativeAddress.Device cublasWorkspace = new NativeAddress.Device();
     private final PinnedStaging writes;
@@ -70,7 +77,8 @@ public final class CudaBackend implements Backend {
     private long liveBytes;
     private boolean closed;
 
-    private CudaBackend(CudaProbe.Report report) {
+    private CudaBackend(CudaProbe.Report report, Precision precision) {
+        this.precision = precision;
         cuDeviceGet(device, 0);
         cuDevicePrimaryCtxRetain(context, device);
         cuCtxSetCurrent(context);
@@ -87,16 +95,33 @@ public final class CudaBackend implements Backend {
         writes = new PinnedStaging(stream);
         fault = new DeviceFault(stream);
         resnet = new ResNetOps(launcher, fault, this::allocate);
-        description = describe(report);
+        Cudnn opened = null;
+        String why = null;
+        CudnnLibrary library = null;
+        try {
+            library = CudnnLibrary.load();
+            opened = Cudnn.open(library.front(), stream.address());
+        } catch (RuntimeException e) {
+            why = e.getMessage();
+        }
+        cudnn = opened;
+        noCudnn = why;
+        convolutions = opened == null ? null : new CudnnConvolutions(opened, this::allocate,
+                precision == Precision.TF32 ? Cudnn.DEFAULT_MATH : Cudnn.FMA_MATH, true);
+        description = describe(report, library);
     }
 
-    /** Opens device 0, or throws {@link CudaUnavailableException} saying what is missing. */
-    public static CudaBackend open() {
+    /**
+     * Opens device 0 with convolutions in {@code precision}, or throws {@link
+     * CudaUnavailableException} saying what is missing. Without cuDNN it still opens, lacking
+     * the convolutions (its description says why): exp1 needs none.
+     */
+    public static CudaBackend open(Precision precision) {
         CudaProbe.Report report = CudaProbe.check();
         if (!report.usable()) {
             throw new CudaUnavailableException(report.reason());
         }
-        return new CudaBackend(report);
+        return new CudaBackend(report, precision);
     }
 
     private static byte[] fatbin() {
@@ -110,7 +135,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private String describe(CudaProbe.Report report) {
+    private String describe(CudaProbe.Report report, CudnnLibrary library) {
         byte[] name = new byte[256];
         cuDeviceGetName(name, name.length, device);
         int[] major = new int[1], minor = new int[1], driver = new int[1];
@@ -120,9 +145,13 @@ public final class CudaBackend implements Backend {
         long[] memory = new long[1];
         cuDeviceTotalMem(memory, device);
         String deviceName = new String(name, StandardCharsets.US_ASCII).trim().replace("\0", "");
-        return String.format(Locale.ROOT, "cuda (%s, sm_%d%d, %.1f GiB, driver API %d.%d, %s)",
+        String cudnnPart = cudnn != null
+                ? cudnn.describe(library.front().how()) + ", convolutions in " + precision.flag()
+                        + ", deterministic algorithms, steps replayed as CUDA graphs"
+                : "no cuDNN, so no convolutions: " + noCudnn;
+        return String.format(Locale.ROOT, "cuda (%s, sm_%d%d, %.1f GiB, driver API %d.%d, %s, %s)",
                 deviceName, major[0], minor[0], memory[0] / (double) (1L << 30), driver[0] / 1000,
-                driver[0] % 1000 / 10, cublas.describe(report.cublas().how()));
+                driver[0] % 1000 / 10, cublas.describe(report.cublas().how()), cudnnPart);
     }
 
     @Override
@@ -287,31 +316,58 @@ public final class CudaBackend implements Backend {
         resnet.add(a, b, y);
     }
 
-    // Convolutions come with cuDNN (docs/backends.md): lacks() lists them, so a job that needs
-    // them refuses this backend before it starts, and each throws naming itself if called anyway.
+    // Convolutions are cuDNN's. Without it, lacks() lists them, so a job that needs them refuses
+    // this backend before it starts, and each throws saying why if called anyway.
 
-    /** The primitives below that only throw. */
-    private static final Set<Primitive> NOT_YET = EnumSet.of(Primitive.CONV2D, Primitive.CONV2D_BACKWARD_DATA,
-            Primitive.CONV2D_BACKWARD_FILTER);
+    private static final Set<Primitive> CONVOLUTIONS = EnumSet.of(Primitive.CONV2D,
+            Primitive.CONV2D_BACKWARD_DATA, Primitive.CONV2D_BACKWARD_FILTER);
 
     @Override
     public Set<Primitive> lacks() {
-        return EnumSet.copyOf(NOT_YET);
+        return convolutions == null ? EnumSet.copyOf(CONVOLUTIONS) : EnumSet.noneOf(Primitive.class);
     }
 
     @Override
     public void conv2d(ConvShape shape, Buffer x, Buffer w, Buffer y) {
-        throw unsupported("conv2d");
+        Checks.conv(shape, x, w, y);
+        current();
+        cudnn("conv2d").forward(shape, CudaBuffer.of(x), CudaBuffer.of(w), CudaBuffer.of(y));
     }
 
     @Override
     public void conv2dBackwardData(ConvShape shape, Buffer dy, Buffer w, Buffer dx) {
-        throw unsupported("conv2dBackwardData");
+        Checks.conv(shape, dx, w, dy);
+        current();
+        cudnn("conv2dBackwardData").backwardData(shape, CudaBuffer.of(dy), CudaBuffer.of(w), CudaBuffer.of(dx));
     }
 
     @Override
     public void conv2dBackwardFilter(ConvShape shape, Buffer x, Buffer dy, Buffer dw) {
-        throw unsupported("conv2dBackwardFilter");
+        Checks.conv(shape, x, dw, dy);
+        current();
+        cudnn("conv2dBackwardFilter").backwardFilter(shape, CudaBuffer.of(x), CudaBuffer.of(dy), CudaBuffer.of(dw));
+    }
+
+    private CudnnConvolutions cudnn(String op) {
+        if (convolutions == null) {
+            throw new UnsupportedOperationException(op + " needs cuDNN, which did not open: " + noCudnn
+                    + "; use --device cpu");
+        }
+        return convolutions;
+    }
+
+    /** What cuDNN chose for each convolution planned so far, one line each (the GPU check logs it). */
+    public java.util.List<String> convolutionPlans() {
+        return convolutions == null ? java.util.List.of() : convolutions.describe();
+    }
+
+    /** A CUDA graph, unless EMBER_CUDA_GRAPHS=0 asks for every step op by op (to compare, or to debug). */
+    @Override
+    public RecordedStep record(Runnable work) {
+        if ("0".equals(System.getenv("EMBER_CUDA_GRAPHS"))) {
+            return RecordedStep.direct(work);
+        }
+        return new CudaGraphStep(work, stream, this::current);
     }
 
     @Override
@@ -371,11 +427,6 @@ public final class CudaBackend implements Backend {
         resnet.softmaxCrossEntropy(batch, classes, logits, labels, dlogits, sums);
     }
 
-    private static UnsupportedOperationException unsupported(String op) {
-        return new UnsupportedOperationException(op + " is not implemented on the cuda backend yet (cuDNN is not bound);"
-                + " use --device cpu");
-    }
-
     /** The primary context is current per thread; make it current on whichever thread calls. */
     private void current() {
         if (closed) {
@@ -397,7 +448,8 @@ public final class CudaBackend implements Backend {
         // Cleanup goes on past a failure, so one bad handle does not leak the rest.
         RuntimeException first = null;
         for (Runnable step : new Runnable[] {
-                () -> cuStreamSynchronize(stream), resnet::close, writes::close, fault::close, cublas::close,
+                () -> cuStreamSynchronize(stream), () -> { if (convolutions != null) convolutions.close(); },
+                () -> { if (cudnn != null) cudnn.close(); }, resnet::close, writes::close, fault::close, cublas::close,
                 () -> jcuda.driver.JCudaDriver.cuMemFree(cublasWorkspace),
                 () -> { if (readBack != null) jcuda.driver.JCudaDriver.cuMemFreeHost(readBack); },
                 () -> cuModuleUnload(module), () -> cuStreamDestroy(stream),

@@ -1,6 +1,7 @@
 package ember.backend.parity;
 
 import ember.backend.Backend;
+import ember.backend.Precision;
 import java.util.function.Function;
 
 /**
@@ -11,6 +12,11 @@ import java.util.function.Function;
 public record ParityCase(String op, String shape, Tolerance tolerance, Function<Backend, float[]> run) {
     public String name() {
         return op + " " + shape;
+    }
+
+    /** This case with its tolerance for a backend computing in {@code precision} ({@link Tolerances#under}). */
+    public ParityCase under(Precision precision) {
+        return new ParityCase(op, shape, Tolerances.under(precision, tolerance), run);
     }
 
     /** Runs the case on {@code candidate} and on {@code reference} and compares the outputs. */

@@ -1,6 +1,7 @@
 package ember.backend.parity;
 
 import ember.backend.Backend;
+import ember.backend.Precision;
 import ember.backend.Primitive;
 import ember.backend.reference.ReferenceBackend;
 import java.io.PrintWriter;
@@ -13,10 +14,10 @@ public final class ParityRun {
     /**
      * The number of failing cases (0 when all pass). A case that throws counts as failing, an op
      * the backend does not implement yet ({@link Backend#lacks()}) too: a half-written backend
-     * never looks complete.
+     * never looks complete. Convolution cases take the tolerance of {@code precision} (TF32 is wider).
      */
-    public static int run(Backend candidate, long seed, PrintWriter out) {
-        List<ParityCase> cases = ParityCases.all(seed);
+    public static int run(Backend candidate, Precision precision, long seed, PrintWriter out) {
+        List<ParityCase> cases = ParityCases.all(seed).stream().map(c -> c.under(precision)).toList();
         int failed = 0, lacking = 0;
         try (ReferenceBackend reference = new ReferenceBackend()) {
             for (ParityCase c : cases) {

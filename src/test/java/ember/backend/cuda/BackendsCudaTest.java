@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ember.backend.Backends;
 import ember.backend.Job;
+import ember.backend.Precision;
 import ember.backend.Primitive;
 import org.junit.jupiter.api.Test;
 
@@ -50,20 +51,29 @@ class BackendsCudaTest {
         assertTrue(e.getMessage().contains(probe.reason()), e.getMessage());
     }
 
-    /** On a GPU machine, until cuDNN is bound: exp2 runs on the CPU, saying which ops CUDA lacks. */
+    /**
+     * On a GPU machine: with cuDNN, exp2 runs on CUDA; without it, on the CPU, saying which ops
+     * CUDA lacks and why cuDNN did not open.
+     */
     @Test
-    void onAGpuAutoPassesCudaOverForExp2WhileItLacksConvolutions() {
+    void onAGpuAutoRunsExp2OnCudaWhenCudnnOpens() {
         assumeTrue(CudaProbe.check().usable(), () -> "no usable GPU: " + CudaProbe.check().reason());
-        try (CudaBackend cuda = CudaBackend.open()) {
-            assumeFalse(Job.EXP2.missingOn(cuda).isEmpty(), "CUDA runs all of exp2");
+        boolean complete;
+        try (CudaBackend cuda = CudaBackend.open(Precision.TF32)) {
+            complete = Job.EXP2.missingOn(cuda).isEmpty();
+            assertEquals(complete, cuda.description().contains("cuDNN "), cuda.description());
         }
         try (Backends.Choice choice = Backends.open("auto", Job.EXP2)) {
-            assertEquals("cpu", choice.backend().name());
-            assertTrue(choice.reason().contains("CUDA is usable but cannot run exp2 yet: it lacks "), choice.reason());
-            assertTrue(choice.reason().contains("conv2d"), choice.reason());
+            if (complete) {
+                assertEquals("cuda", choice.backend().name(), choice.reason());
+                assertTrue(choice.reason().contains("convolutions in tf32"), choice.reason());
+            } else {
+                assertEquals("cpu", choice.backend().name());
+                assertTrue(choice.reason().contains("CUDA is usable but cannot run exp2: it lacks conv2d"),
+                        choice.reason());
+                assertTrue(choice.reason().contains("no cuDNN"), choice.reason());
+            }
         }
-        var e = assertThrows(IllegalArgumentException.class, () -> Backends.open("cuda", Job.EXP2));
-        assertTrue(e.getMessage().startsWith("--device cuda cannot run exp2 yet: it lacks "), e.getMessage());
     }
 
     @Test

@@ -29,7 +29,7 @@ class CudaParityTest {
     @BeforeAll
     static void open() {
         if (CudaProbe.check().usable()) {
-            cuda = CudaBackend.open();
+            cuda = CudaBackend.open(ember.backend.Precision.FP32);
             System.out.println(cuda.description());
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ember.backend.Backend;
+import ember.backend.Precision;
 import ember.backend.cpu.CpuBackend;
 import ember.backend.cuda.CudaBackend;
 import ember.backend.cuda.CudaProbe;
@@ -39,7 +40,12 @@ class BackendParityTest {
     private static final int BATCH = 8;
 
     /** A backend to check: how to open it (null when absent, with the reason) and which cases it runs. */
-    private record Candidate(String name, Supplier<Backend> open, String absentBecause, Predicate<String> cases) {}
+    private record Candidate(String name, Supplier<Backend> open, String absentBecause, Predicate<String> cases,
+                             Precision precision) {
+        Candidate(String name, Supplier<Backend> open, String absentBecause, Predicate<String> cases) {
+            this(name, open, absentBecause, cases, Precision.FP32);
+        }
+    }
 
     private static List<Candidate> candidates() {
         List<Candidate> all = new ArrayList<>();
@@ -51,8 +57,10 @@ class BackendParityTest {
         all.add(new Candidate("cpu, convolutions on 12 workers", () -> CpuBackend.javaOnly(12), null,
                 op -> op.startsWith("conv2d") || op.equals("normReluConv")));
         CudaProbe.Report cuda = CudaProbe.check();
-        all.add(new Candidate("cuda", CudaBackend::open, cuda.usable() ? null : "no usable GPU: " + cuda.reason(),
-                op -> true));
+        String noGpu = cuda.usable() ? null : "no usable GPU: " + cuda.reason();
+        all.add(new Candidate("cuda", () -> CudaBackend.open(Precision.FP32), noGpu, op -> true));
+        all.add(new Candidate("cuda, convolutions in tf32", () -> CudaBackend.open(Precision.TF32), noGpu,
+                op -> op.startsWith("conv2d") || op.equals("normReluConv"), Precision.TF32));
         OpenClDevices.Listing opencl = OpenClDevices.list();
         for (OpenClDevices.Device device : opencl.devices()) {
             String name = "opencl:" + device.index();
@@ -78,7 +86,8 @@ class BackendParityTest {
             tests.add(DynamicTest.dynamicTest("open", () -> opened[0] = candidate.open().get()));
             for (ParityCase c : cases) {
                 if (candidate.cases().test(c.op())) {
-                    tests.add(DynamicTest.dynamicTest(c.name(), () -> check(opened[0], c, seed)));
+                    ParityCase under = c.under(candidate.precision());
+                    tests.add(DynamicTest.dynamicTest(c.name(), () -> check(opened[0], under, seed)));
                 }
             }
             if (candidate.cases().test("network")) {

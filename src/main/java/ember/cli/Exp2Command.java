@@ -3,6 +3,7 @@ package ember.cli;
 import ember.backend.Backends;
 import ember.backend.Job;
 import ember.backend.Precision;
+import ember.backend.cuda.CudaBackend;
 import ember.data.BatchLoader;
 import ember.data.Cifar10;
 import ember.data.Cifar10Data;
@@ -229,6 +230,11 @@ final class Exp2Command implements Callable<Integer> {
                     history.stream().mapToDouble(e -> e.train().seconds()).sum(), choice.backend().name(),
                     out.resolve(drawFigure ? "{final.safetensors, final.pth, exp2.csv, exp2.png, checkpoints/}"
                             : "{final.safetensors, final.pth, exp2.csv, checkpoints/}"));
+            if (choice.backend() instanceof CudaBackend cuda) {
+                // What the GPU check compares with PyTorch, and what cuDNN chose for each convolution.
+                log.println(cuda.memoryReport());
+                cuda.convolutionPlans().forEach(line -> log.println("cudnn plan: " + line));
+            }
         }
         return 0;
     }

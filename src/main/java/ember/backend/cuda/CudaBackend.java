@@ -23,6 +23,7 @@ import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.Checks;
 import ember.backend.ConvShape;
+import ember.backend.PhaseTimer;
 import ember.backend.Precision;
 import ember.backend.Primitive;
 import ember.backend.RecordedStep;
@@ -75,7 +76,10 @@ public final class CudaBackend implements Backend {
     private Thread currentOn;
     private long allocations;
     private long liveBytes;
+    private long peakBytes;
     private boolean closed;
+    /** True while a {@link CudaGraphStep} captures the stream's work. */
+    private boolean capturing;
 
     private CudaBackend(CudaProbe.Report report, Precision precision) {
         this.precision = precision;
@@ -182,6 +186,7 @@ public final class CudaBackend implements Backend {
         long bytes = (long) length * Float.BYTES;
         cuMemAlloc(memory, bytes);
         liveBytes += bytes;
+        peakBytes = Math.max(peakBytes, liveBytes);
         cuMemsetD32Async(memory, 0, length, stream);
         return new CudaBuffer(length, memory, freed -> liveBytes -= freed);
     }
@@ -356,6 +361,20 @@ public final class CudaBackend implements Backend {
         return convolutions;
     }
 
+    /**
+     * Device memory: the peak of our own buffers (workspaces and scratch included), and what the
+     * driver counts as used on the device now (cuMemGetInfo: every process, the context, cuBLAS's
+     * and cuDNN's own allocations too), for comparing with PyTorch's max_memory_allocated.
+     */
+    public String memoryReport() {
+        current();
+        long[] free = new long[1], total = new long[1];
+        jcuda.driver.JCudaDriver.cuMemGetInfo(free, total);
+        return String.format(Locale.ROOT, "cuda memory: peak of ember's buffers %.1f MiB; device memory in use now"
+                + " %.1f of %.1f MiB (driver's count, all processes and contexts)", peakBytes / 1048576.0,
+                (total[0] - free[0]) / 1048576.0, total[0] / 1048576.0);
+    }
+
     /** What cuDNN chose for each convolution planned so far, one line each (the GPU check logs it). */
     public java.util.List<String> convolutionPlans() {
         return convolutions == null ? java.util.List.of() : convolutions.describe();
@@ -367,7 +386,14 @@ public final class CudaBackend implements Backend {
         if ("0".equals(System.getenv("EMBER_CUDA_GRAPHS"))) {
             return RecordedStep.direct(work);
         }
-        return new CudaGraphStep(work, stream, this::current);
+        return new CudaGraphStep(work, stream, this::current, capturing -> this.capturing = capturing);
+    }
+
+    /** Laps as events in the stream (skipped while a step is being captured). */
+    @Override
+    public PhaseTimer phaseTimer(int phases) {
+        current();
+        return new EventTimer(stream, () -> capturing, phases);
     }
 
     @Override

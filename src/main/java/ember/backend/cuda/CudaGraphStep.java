@@ -26,17 +26,22 @@ final class CudaGraphStep implements RecordedStep {
     private final Runnable work;
     private final CUstream stream;
     private final Runnable current;
+    private final java.util.function.Consumer<Boolean> capturing;
     private CUgraphExec graph;
     private int runs;
     private boolean failed;
     private boolean replayed;
     private boolean closed;
 
-    /** {@code current} makes the backend's context current on the calling thread. */
-    CudaGraphStep(Runnable work, CUstream stream, Runnable current) {
+    /**
+     * {@code current} makes the backend's context current on the calling thread; {@code capturing}
+     * hears when a capture starts and ends (the backend's phase timer lays no marks meanwhile).
+     */
+    CudaGraphStep(Runnable work, CUstream stream, Runnable current, java.util.function.Consumer<Boolean> capturing) {
         this.work = work;
         this.stream = stream;
         this.current = current;
+        this.capturing = capturing;
     }
 
     @Override
@@ -61,12 +66,15 @@ final class CudaGraphStep implements RecordedStep {
     private void capture() {
         cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_GLOBAL);
         CUgraph captured = new CUgraph();
+        capturing.accept(true);
         try {
             work.run();
         } catch (RuntimeException e) {
             endQuietly(captured);
             giveUp(e);
             return;
+        } finally {
+            capturing.accept(false);
         }
         try {
             cuStreamEndCapture(stream, captured);

@@ -1,7 +1,6 @@
 package ember.bench;
 
-import ember.backend.Backends;
-import ember.backend.Job;
+import ember.backend.cpu.CpuBackend;
 import ember.data.BatchLoader;
 import ember.data.Cifar10;
 import ember.data.ImageSet;
@@ -27,7 +26,8 @@ import java.util.Locale;
  * phase split), one PyTorch process ({@code bench/torch_phases.py}, the reference script's model and
  * recipe) trains epochs of the same images on the same cores, each waiting while the other runs.
  * Round 0 warms both up (JIT, oneDNN's kernels) and is not counted; then the median per phase of
- * the rounds, in ms per step, and ember / torch.
+ * the rounds, in ms per step, and ember / torch. {@code --threads}: ember's workers and torch's
+ * threads (default: every core the JVM sees).
  *
  * <pre>bench/ab-torch.sh DATA [--images 12800] [--rounds 3] [--threads N] [--reference PY]</pre>
  */
@@ -117,10 +117,10 @@ public final class TorchAB {
         try (BufferedReader fromTorch = new BufferedReader(new InputStreamReader(torch.getInputStream(),
                 StandardCharsets.UTF_8));
              PrintWriter toTorch = new PrintWriter(torch.getOutputStream(), true, StandardCharsets.UTF_8);
-             Backends.Choice cpu = Backends.open("cpu", Job.EXP2);
-             Exp2Trainer trainer = new Exp2Trainer(cpu.backend(), ResNet.Config.resnet20(), BATCH, SEED);
+             CpuBackend cpu = CpuBackend.withBlasIfPresent(threads);
+             Exp2Trainer trainer = new Exp2Trainer(cpu, ResNet.Config.resnet20(), BATCH, SEED);
              BatchLoader loader = new BatchLoader(train, BatchLoader.Options.training(BATCH, SEED))) {
-            System.out.println("ember: " + cpu.backend().description());
+            System.out.println("ember: " + cpu.description());
             System.out.println(fromTorch.readLine());
             for (int round = 0; round <= rounds; round++) {
                 Exp2Trainer.TrainResult e = trainer.trainEpoch(round + 1, LR, loader, step -> {});

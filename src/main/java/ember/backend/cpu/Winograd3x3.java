@@ -44,6 +44,15 @@ final class Winograd3x3 {
     private static final VectorSpecies<Float> HALF = narrower(2), QUARTER = narrower(4);
     private static final int HL = HALF.length(), QL = QUARTER.length();
 
+    /**
+     * With 16-float vectors (AVX-512, 32 vector registers) the mixing uses 4-channel tiles of 5
+     * vectors: rows of 5 vectors (the 72 tiles of an 8×8 group) would otherwise fall to the
+     * 2×3 and 2×1 tiles, and four broadcast weights reuse each load twice as often. With 16
+     * registers (AVX2) such a tile would spill. -Dember.wideTiles=false turns it off.
+     */
+    private static final boolean WIDE_TILES = S.length() >= 16
+            && Boolean.parseBoolean(System.getProperty("ember.wideTiles", "true"));
+
     /** S at 1/divisor of its width, but no narrower than 64 bits (2 floats), the narrowest vector. */
     private static VectorSpecies<Float> narrower(int divisor) {
         return S.withShape(VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / divisor)));
@@ -452,43 +461,167 @@ final class Winograd3x3 {
     /**
      * products[ξ][o][f] = Σ_c U[ξ][o][c] · V[ξ][c][f] for f < span, per point a small matrix
      * product; rows span apart. Column blocks outermost, so each block of V stays in L1 while
-     * every pair of output channels reads it. A row's last 4 or 5 vectors are one more 2×6 block
-     * that overlaps the one before it (products are written, not added, so the overlap only
-     * repeats work): cheaper than the 2×3 and 2×1 tiles, which reuse each weight less.
+     * every tile of output channels reads it: 4 channels at a time where {@link #WIDE_TILES},
+     * pairs for the rest ({@link #pairTiles}), single channels for an odd last one.
      */
     private static void multiply(int inC, int outC, int span, float[] u, float[] v, float[] m) {
         int vectors = span / VL, pairs = outC / TILE * TILE;
+        int quads = WIDE_TILES ? outC / (2 * TILE) * (2 * TILE) : 0;
+        // Vectors the 4-channel tiles cover: blocks of 5, and a last one of 4 (9 vectors: 5 + 4).
+        int wide = quads == 0 ? 0 : vectors / 5 * 5 + (vectors % 5 == 4 ? 4 : 0);
         for (int xi = 0; xi < POINTS; xi++) {
             int uBase = xi * outC * inC, vBase = xi * inC * span, mBase = xi * outC * span;
             int k = 0;
-            for (; k + 6 <= vectors; k += 6) {
-                for (int o = 0; o < pairs; o += TILE) {
-                    tile2x6(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
+            for (; k + 5 <= wide; k += 5) {
+                for (int o = 0; o < quads; o += 2 * TILE) {
+                    tile4x5(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
                 }
             }
-            if (vectors >= 6 && vectors - k >= 4) {
-                k = vectors - 6;
-                for (int o = 0; o < pairs; o += TILE) {
-                    tile2x6(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
-                }
-                k = vectors;
-            }
-            for (; k + 3 <= vectors; k += 3) {
-                for (int o = 0; o < pairs; o += TILE) {
-                    tile2x3(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
+            if (k < wide) {
+                for (int o = 0; o < quads; o += 2 * TILE) {
+                    tile4x4(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
                 }
             }
-            for (; k < vectors; k++) {
-                for (int o = 0; o < pairs; o += TILE) {
-                    tile2x1(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
-                }
-            }
+            pairTiles(inC, span, u, uBase, v, vBase, m, mBase, 0, quads, wide, vectors);
+            pairTiles(inC, span, u, uBase, v, vBase, m, mBase, quads, pairs, 0, vectors);
             for (int o = pairs; o < outC; o++) {
                 for (k = 0; k < vectors; k++) {
                     tile1x1(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
                 }
             }
         }
+    }
+
+    /**
+     * The products of output channels [from, to) (whole pairs) at vectors [k, vectors) of one
+     * point, in 2-channel tiles. A row's last 4 or 5 vectors are one more 2×6 block that overlaps
+     * the one before it (products are written, not added, so the overlap only repeats work):
+     * cheaper than the 2×3 and 2×1 tiles, which reuse each weight less.
+     */
+    private static void pairTiles(int inC, int span, float[] u, int uBase, float[] v, int vBase, float[] m, int mBase,
+                                  int from, int to, int k, int vectors) {
+        int start = k;
+        for (; k + 6 <= vectors; k += 6) {
+            for (int o = from; o < to; o += TILE) {
+                tile2x6(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
+            }
+        }
+        if (vectors - start >= 6 && vectors - k >= 4) {
+            k = vectors - 6;
+            for (int o = from; o < to; o += TILE) {
+                tile2x6(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
+            }
+            k = vectors;
+        }
+        for (; k + 3 <= vectors; k += 3) {
+            for (int o = from; o < to; o += TILE) {
+                tile2x3(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
+            }
+        }
+        for (; k < vectors; k++) {
+            for (int o = from; o < to; o += TILE) {
+                tile2x1(inC, span, u, uBase + o * inC, v, vBase + k * VL, m, mBase + o * span + k * VL);
+            }
+        }
+    }
+
+    /**
+     * Four output channels (two pairs of the packing) × 5 vectors: 20 accumulators, 5 loads and 4
+     * broadcasts per 20 FMAs. Needs AVX-512's 32 vector registers ({@link #WIDE_TILES}). Each
+     * product is the same chain of FMAs over c as in the 2-channel tiles, so the bits do not change.
+     */
+    private static void tile4x5(int inC, int rowPitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0;
+        FloatVector d0 = a0, d1 = a0, d2 = a0, d3 = a0, d4 = a0;
+        int uj = ui + TILE * inC;
+        for (int c = 0; c < inC; c++, ui += TILE, uj += TILE, vi += rowPitch) {
+            FloatVector w0 = FloatVector.broadcast(S, u[ui]), w1 = FloatVector.broadcast(S, u[ui + 1]);
+            FloatVector w2 = FloatVector.broadcast(S, u[uj]), w3 = FloatVector.broadcast(S, u[uj + 1]);
+            FloatVector x = load(v, vi);
+            a0 = x.fma(w0, a0);
+            b0 = x.fma(w1, b0);
+            c0 = x.fma(w2, c0);
+            d0 = x.fma(w3, d0);
+            x = load(v, vi + VL);
+            a1 = x.fma(w0, a1);
+            b1 = x.fma(w1, b1);
+            c1 = x.fma(w2, c1);
+            d1 = x.fma(w3, d1);
+            x = load(v, vi + 2 * VL);
+            a2 = x.fma(w0, a2);
+            b2 = x.fma(w1, b2);
+            c2 = x.fma(w2, c2);
+            d2 = x.fma(w3, d2);
+            x = load(v, vi + 3 * VL);
+            a3 = x.fma(w0, a3);
+            b3 = x.fma(w1, b3);
+            c3 = x.fma(w2, c3);
+            d3 = x.fma(w3, d3);
+            x = load(v, vi + 4 * VL);
+            a4 = x.fma(w0, a4);
+            b4 = x.fma(w1, b4);
+            c4 = x.fma(w2, c4);
+            d4 = x.fma(w3, d4);
+        }
+        store5(a0, a1, a2, a3, a4, m, mi);
+        store5(b0, b1, b2, b3, b4, m, mi + rowPitch);
+        store5(c0, c1, c2, c3, c4, m, mi + 2 * rowPitch);
+        store5(d0, d1, d2, d3, d4, m, mi + 3 * rowPitch);
+    }
+
+    /** {@link #tile4x5} with 4 vectors: 16 accumulators. */
+    private static void tile4x4(int inC, int rowPitch, float[] u, int ui, float[] v, int vi, float[] m, int mi) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        FloatVector d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        int uj = ui + TILE * inC;
+        for (int c = 0; c < inC; c++, ui += TILE, uj += TILE, vi += rowPitch) {
+            FloatVector w0 = FloatVector.broadcast(S, u[ui]), w1 = FloatVector.broadcast(S, u[ui + 1]);
+            FloatVector w2 = FloatVector.broadcast(S, u[uj]), w3 = FloatVector.broadcast(S, u[uj + 1]);
+            FloatVector x = load(v, vi);
+            a0 = x.fma(w0, a0);
+            b0 = x.fma(w1, b0);
+            c0 = x.fma(w2, c0);
+            d0 = x.fma(w3, d0);
+            x = load(v, vi + VL);
+            a1 = x.fma(w0, a1);
+            b1 = x.fma(w1, b1);
+            c1 = x.fma(w2, c1);
+            d1 = x.fma(w3, d1);
+            x = load(v, vi + 2 * VL);
+            a2 = x.fma(w0, a2);
+            b2 = x.fma(w1, b2);
+            c2 = x.fma(w2, c2);
+            d2 = x.fma(w3, d2);
+            x = load(v, vi + 3 * VL);
+            a3 = x.fma(w0, a3);
+            b3 = x.fma(w1, b3);
+            c3 = x.fma(w2, c3);
+            d3 = x.fma(w3, d3);
+        }
+        store4(a0, a1, a2, a3, m, mi);
+        store4(b0, b1, b2, b3, m, mi + rowPitch);
+        store4(c0, c1, c2, c3, m, mi + 2 * rowPitch);
+        store4(d0, d1, d2, d3, m, mi + 3 * rowPitch);
+    }
+
+    private static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] m, int mi) {
+        x0.intoArray(m, mi);
+        x1.intoArray(m, mi + VL);
+        x2.intoArray(m, mi + 2 * VL);
+        x3.intoArray(m, mi + 3 * VL);
+    }
+
+    private static void store5(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, FloatVector x4,
+                               float[] m, int mi) {
+        x0.intoArray(m, mi);
+        x1.intoArray(m, mi + VL);
+        x2.intoArray(m, mi + 2 * VL);
+        x3.intoArray(m, mi + 3 * VL);
+        x4.intoArray(m, mi + 4 * VL);
     }
 
     /**

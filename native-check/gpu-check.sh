@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The GPU check, in one invocation on a GPU machine with no Java and no Maven (see docs/gpu-check.md):
 #   ember-gpu-check/gpu-check.sh OUTDIR [CIFAR10 [REFERENCE_PY]]
-# Prints driver, GPU and library versions and which libcuda/cuBLAS/cuDNN files it found, runs the
-# parity self-test on CUDA, runs exp1 (default and --epochs 50000) on cuda and cpu, prints the
-# times side by side, and writes every log to OUTDIR. Given CIFAR-10 (the image-folder .tar.gz),
-# it also times one exp2 epoch on ember's CPU backend, and given the PyTorch reference script,
-# runs it on the same images: the full 10-epoch recipe on the GPU, one epoch on the CPU.
-# Exit 0 only when everything passed. Each step has its own time limit (about 8 minutes in all).
+# Prints driver, GPU and library versions and which libcuda/cuBLAS/cuDNN files it found (ember
+# doctor), runs the parity self-test on CUDA (fp32, then TF32 convolutions), exp1 (default and
+# --epochs 50000) on cuda and cpu side by side, and writes every log to OUTDIR. Given CIFAR-10
+# (the image-folder .tar.gz), it trains exp2 on CUDA: the lab's 10 epochs in TF32 and one epoch in
+# fp32; given the PyTorch reference script too, runs it for 10 epochs on the same GPU and images,
+# with its peak device memory. Exit 0 only when everything passed. Each step has its own time
+# limit; the whole check is meant to take about 6 minutes on an H100.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${1:?usage: gpu-check.sh OUTDIR [CIFAR10.tar.gz [resnet20_torch.py]]}
@@ -85,9 +86,12 @@ if [ -z "${EMBER_CUBLAS:-}" ]; then
   done
 fi
 log "cuBLAS: ${EMBER_CUBLAS:-not found in the wheels or /usr/local/cuda/lib64 (the engine will search the loader path)}"
-for d in $wheel_libs; do
-  ls "$d"/libcudnn.so.* 2>/dev/null | head -n 1 | sed 's/^/cuDNN: /' | tee -a "$out/summary.txt"
-done
+if [ -z "${EMBER_CUDNN:-}" ]; then
+  for d in $wheel_libs /usr/local/cuda/lib64; do
+    if [ -z "${EMBER_CUDNN:-}" ] && [ -f "$d/libcudnn.so.9" ]; then export EMBER_CUDNN=$d/libcudnn.so.9; fi
+  done
+fi
+log "cuDNN: ${EMBER_CUDNN:-not found in the wheels or /usr/local/cuda/lib64 (the engine will search the loader path)}"
 log "java: $("$java" -version 2>&1 | head -n 1)"
 
 # An array, not a function: timeout runs programs, not shell functions.
@@ -100,18 +104,56 @@ section "ember doctor (every native piece, then one tiny op on each backend)"
 timeout 120 "${ember[@]}" doctor > "$out/doctor.log" 2>&1 || true
 tee -a "$out/summary.txt" < "$out/doctor.log"
 
-section "parity self-test (every op against the double-precision reference)"
+section "parity self-test on CUDA, fp32 (every op against the double-precision reference)"
 step selftest-cuda 120 "${ember[@]}" selftest --device cuda
 grep -E '^backend:|^selftest:|FAIL' "$out/selftest-cuda.log" | head -n 40 | tee -a "$out/summary.txt"
-
-section "OpenCL: the devices found, and parity on the first (a GPU when there is one)"
-# Not a step: a GPU machine without an OpenCL driver is no failure. Its first lines name the device or why none.
-timeout 300 "${ember[@]}" selftest --device opencl > "$out/selftest-opencl.log" 2>&1 || true
-grep -E '^backend:|^selftest:|^ember:|FAIL' "$out/selftest-opencl.log" | head -n 20 | tee -a "$out/summary.txt"
-if grep -q '^backend: opencl (.*(GPU;' "$out/selftest-opencl.log" && [ -n "$data" ]; then
-  step exp2-opencl-epoch 240 "${ember[@]}" exp2 --device opencl --data "$data" --epochs 1 --out "$out/exp2-opencl"
-  tr '\r' '\n' < "$out/exp2-opencl-epoch.log" | grep -E '^(backend|exp2):|^epoch .*img/s' | tee -a "$out/summary.txt"
+# cuDNN is loaded by path (its sub-libraries, cuBLASLt and NVRTC first). If that did not work here,
+# say so, put the wheel folders on the loader path for the rest of the check, and try once more.
+if grep -q 'no cuDNN' "$out/selftest-cuda.log" && [ -n "$wheel_libs" ]; then
+  log "cuDNN did not open when loaded by path; retrying with LD_LIBRARY_PATH set to the wheel folders"
+  export LD_LIBRARY_PATH="$(echo $wheel_libs | tr ' ' ':')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  step selftest-cuda-ld-path 120 "${ember[@]}" selftest --device cuda
+  grep -E '^backend:|^selftest:|FAIL' "$out/selftest-cuda-ld-path.log" | head -n 40 | tee -a "$out/summary.txt"
 fi
+
+if [ -n "$data" ]; then
+  section "exp2 on CUDA: the lab's 10 epochs, convolutions in TF32 (the default, as PyTorch's)"
+  step exp2-cuda-tf32 240 "${ember[@]}" exp2 --device cuda --data "$data" --out "$out/exp2-cuda-tf32"
+  tr '\r' '\n' < "$out/exp2-cuda-tf32.log" | grep -E '^(backend|data|exp2|cuda memory):|^epoch .*img/s|^ember:' \
+    | tee -a "$out/summary.txt"
+fi
+
+if [ -n "$data" ] && [ -n "$reference" ]; then
+  section "PyTorch reference, 10 epochs on the same GPU and images ($(python3 -c 'import torch; print("torch", torch.__version__)' 2>&1))"
+  images=$(mktemp -d)
+  tar -xzf "$data" -C "$images"
+  folder=$(dirname "$(find "$images" -maxdepth 3 -type d -name train | head -n 1)")
+  export PYTHONUNBUFFERED=1
+  # The script as it is, then its peak device memory as PyTorch counts it.
+  step torch-cuda-10-epochs 240 python3 -c '
+import json, runpy, sys, torch
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    print(json.dumps({"max_memory_allocated_mib": round(torch.cuda.max_memory_allocated() / 2**20, 1),
+                      "max_memory_reserved_mib": round(torch.cuda.max_memory_reserved() / 2**20, 1)}))
+' "$reference" --data "$folder" --device cuda
+  grep -E '"(epoch|gpu|load_s|max_memory_allocated_mib)"' "$out/torch-cuda-10-epochs.log" | tee -a "$out/summary.txt"
+  rm -rf "$images"
+fi
+
+if [ -n "$data" ]; then
+  section "exp2 on CUDA, 1 epoch with convolutions in fp32"
+  step exp2-cuda-fp32 90 "${ember[@]}" exp2 --device cuda --precision fp32 --data "$data" --epochs 1 \
+    --out "$out/exp2-cuda-fp32"
+  tr '\r' '\n' < "$out/exp2-cuda-fp32.log" | grep -E '^(exp2|cuda memory):|^epoch .*img/s|^ember:' \
+    | tee -a "$out/summary.txt"
+fi
+
+section "parity self-test on CUDA, convolutions in TF32 (its wider tolerance)"
+step selftest-cuda-tf32 90 "${ember[@]}" selftest --device cuda --precision tf32
+grep -E '^selftest:|FAIL' "$out/selftest-cuda-tf32.log" | head -n 20 | tee -a "$out/summary.txt"
 
 section "exp1 (each run: train, save model, loss curve, fit.png)"
 for device in cuda cpu; do
@@ -129,37 +171,18 @@ for f in "$out"/exp1-*.log; do
   log "$(basename "$f" .log): $(grep -E '^exp1:' "$f" | tail -n 1)"
 done
 
-if [ -n "$data" ]; then
-  section "exp2 with --device auto (what the main job picks on this machine, and why)"
-  step exp2-auto 90 "${ember[@]}" exp2 --device auto --data "$data" --train-images 1280 --test-images 1000 \
-    --schedule 0.1x1 --out "$out/exp2-auto"
-  tr '\r' '\n' < "$out/exp2-auto.log" | grep -E '^(backend:|  why:|exp2:)|^epoch .*img/s' | tee -a "$out/summary.txt"
-fi
-
-if [ -n "$data" ]; then
-  section "exp2 on ember's CPU backend (one epoch of the lab's recipe, all $(nproc) cores; no cuDNN path yet)"
-  step exp2-cpu-epoch 240 "${ember[@]}" exp2 --device cpu --data "$data" --epochs 1 --out "$out/exp2-cpu"
-  tr '\r' '\n' < "$out/exp2-cpu-epoch.log" | grep -E '^(backend|data|exp2):|^epoch .*img/s|^ember: warning' | tee -a "$out/summary.txt"
-fi
-
-if [ -n "$data" ] && [ -n "$reference" ]; then
-  section "PyTorch reference on the same images ($(python3 -c 'import torch; print("torch", torch.__version__)' 2>&1))"
-  images=$(mktemp -d)
-  tar -xzf "$data" -C "$images"
-  folder=$(dirname "$(find "$images" -maxdepth 3 -type d -name train | head -n 1)")
-  export PYTHONUNBUFFERED=1
-  step torch-cuda-10-epochs 300 python3 "$reference" --data "$folder" --device cuda
-  grep -E '"(epoch|gpu|load_s)"' "$out/torch-cuda-10-epochs.log" | tee -a "$out/summary.txt"
-  step torch-cpu-epoch 180 python3 "$reference" --data "$folder" --device cpu --epochs 1
-  grep -E '"(epoch|load_s)"' "$out/torch-cpu-epoch.log" | tee -a "$out/summary.txt"
-  rm -rf "$images"
-fi
+section "OpenCL: the devices found, and parity on the first (a GPU when there is one)"
+# Not a step: a GPU machine without an OpenCL driver is no failure. Its first lines name the device or why none.
+timeout 120 "${ember[@]}" selftest --device opencl > "$out/selftest-opencl.log" 2>&1 || true
+grep -E '^backend:|^selftest:|^ember:|FAIL' "$out/selftest-opencl.log" | head -n 20 | tee -a "$out/summary.txt"
 
 if [ -n "$reference" ]; then
   section "ember compare (ResNet20 steps per backend, PyTorch on the CPU and the GPU beside them)"
-  step compare 300 "${ember[@]}" compare --steps 20 --torch --reference "$reference" --out "$out/compare"
+  step compare 150 "${ember[@]}" compare --steps 20 --torch --reference "$reference" --out "$out/compare"
   grep -vE '^WARNING' "$out/compare.log" | tail -n 12 | tee -a "$out/summary.txt"
 fi
+
+nvidia-smi >> "$out/nvidia-smi.txt" 2>&1 || true
 
 section "result"
 if [ "$failures" -eq 0 ]; then

@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * What of cuDNN 9 this machine has, for `ember doctor`: the front library, the sub-libraries it
- * loads from its own folder, and the cuBLASLt and NVRTC its engines need. The engine does not use
- * cuDNN yet; this says whether it could.
+ * loads from its own folder, and the cuBLASLt and NVRTC its engines need ({@link CudnnLibrary}
+ * loads them in this order, the graph library first).
  */
 public final class CudnnFiles {
     static final List<String> SUB_LIBRARIES = List.of("libcudnn_graph.so.9", "libcudnn_ops.so.9",

@@ -26,7 +26,7 @@ mkdir -p "$dir"
 # java.desktop costs 12 MB in the tar.gz (measured: 19 MB without, 31 MB with); jdk.incubator.vector
 # is for the CPU backend's SIMD loops, which the CLI requires. No jlink --compress:
 # gzip squeezes the plain modules file better (zip-9 inside made the tar.gz 7 MB larger).
-modules=java.base,jdk.unsupported,java.logging,java.management,java.desktop,jdk.incubator.vector
+modules=java.base,jdk.unsupported,java.logging,java.management,java.desktop,java.sql,jdk.incubator.vector
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --output "$dir/runtime"
 
@@ -38,6 +38,17 @@ zip -q -d "$dir/ember.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJ
   'org/jline/nativ/Linux/arm*' 'org/jline/nativ/Linux/ppc64/*' 'org/jline/nativ/Linux/x86/*' >/dev/null
 
 cp native-check/gpu-check.sh native-check/cpu-ab.sh "$dir/"
+
+# The jlinked runtime must hold every module the engine touches (the .pth writer needs java.sql,
+# for one): a short exp1 on the CPU, writing all its outputs, with the bundle's own java.
+smoke=$(mktemp -d)
+if ! "$dir/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    -Djava.awt.headless=true -jar "$dir/ember.jar" exp1 --device cpu --epochs 20 --out "$smoke/exp1" > "$smoke/log" 2>&1; then
+  echo "bundle: exp1 fails with the jlinked runtime (a module missing from --add-modules?):" >&2
+  tail -n 20 "$smoke/log" >&2
+  exit 1
+fi
+rm -rf "$smoke"
 git rev-parse HEAD > "$dir/COMMIT" 2>/dev/null || echo unknown > "$dir/COMMIT"
 mkdir -p "$(dirname "$out")"
 tar -C "$stage" -czf "$out" ember-gpu-check

@@ -33,7 +33,7 @@ public final class Doctor {
         found.add(new Finding("cuBLAS", cuda.cublasWhere() != null,
                 cuda.cublasWhere() == null ? cublasProblems : List.of(cuda.cublasWhere())));
         List<String> cudnn = CudnnFiles.report();
-        found.add(new Finding("cuDNN 9 (not used by the engine yet)", cudnn.getFirst().startsWith("libcudnn.so.9:")
+        found.add(new Finding("cuDNN 9 (the CUDA backend's convolutions)", cudnn.getFirst().startsWith("libcudnn.so.9:")
                 && cudnn.stream().noneMatch(l -> l.contains("MISSING")), cudnn));
         OpenClDevices.Listing opencl = OpenClDevices.list();
         found.add(new Finding("OpenCL platforms and devices", opencl.any(), opencl.any()

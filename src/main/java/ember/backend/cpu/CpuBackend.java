@@ -86,6 +86,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void copy(Buffer src, Buffer dst) {
+        Checks.sameLength("copy", src, dst);
+        Checks.disjoint("copy", "src", src, "dst", dst);
+        CpuBuffer s = CpuBuffer.of(src), d = CpuBuffer.of(dst);
+        System.arraycopy(s.data, s.offset(), d.data, d.offset(), s.length());
+    }
+
+    @Override
     public void writeActivations(Buffer dst, float[] src, int height, int width) {
         CpuBuffer d = CpuBuffer.of(dst);
         int plane = height * width, planes = planes("writeActivations", d.length(), height, width);

@@ -1,6 +1,8 @@
 package ember.backend.parity;
 
 import ember.backend.Backend;
+import ember.backend.spec.OpRun;
+import ember.backend.spec.OpSpec;
 import java.util.function.Function;
 
 /**
@@ -11,6 +13,16 @@ import java.util.function.Function;
 public record ParityCase(String op, String shape, Tolerance tolerance, Function<Backend, float[]> run) {
     public String name() {
         return op + " " + shape;
+    }
+
+    /** The op of {@code spec} on inputs drawn from {@code seed}, within its op's {@link Tolerances#forOp}. */
+    public static ParityCase of(OpSpec spec, long seed) {
+        return new ParityCase(spec.op(), spec.shape(), Tolerances.forOp(spec.op()), b -> {
+            try (OpRun run = spec.prepare(b, seed)) {
+                run.run();
+                return run.output();
+            }
+        });
     }
 
     /** Runs the case on {@code candidate} and on {@code reference} and compares the outputs. */

@@ -90,7 +90,9 @@ public final class CpuBackend implements Backend {
         Checks.sameLength("copy", src, dst);
         Checks.disjoint("copy", "src", src, "dst", dst);
         CpuBuffer s = CpuBuffer.of(src), d = CpuBuffer.of(dst);
-        System.arraycopy(s.data, s.offset(), d.data, d.offset(), s.length());
+        // A thread per core, as every elementwise op: one core alone cannot draw the memory's bandwidth.
+        parallel.range(s.length(), ELEMENTWISE_GRAIN, (from, to) ->
+                System.arraycopy(s.data, s.offset() + from, d.data, d.offset() + from, to - from));
     }
 
     @Override

@@ -1,21 +1,26 @@
 package ember.backend.spec;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 /**
  * The kernel benchmarks' table: each op's median time on each backend as GFLOP/s and GB/s
- * (from its spec's FLOPs and bytes), and as a fraction of that backend's peaks measured in the
- * same run: the fastest of {@link OpSpecs#gemmPeaks} and of {@link OpSpecs#copyPeaks}.
- * Backends that are absent, and ops a backend lacks, get a line saying so.
+ * (from its spec's FLOPs and bytes), and as a fraction of the peaks of the device it ran on,
+ * measured in the same run: the fastest of {@link OpSpecs#gemmPeaks} and of {@link
+ * OpSpecs#copyPeaks} on any backend of that device (the CPU backend and OpenCL on the CPU share
+ * the host's). Backends that are absent, and ops a backend lacks, get a line saying so.
  */
 public final class KernelReport {
     private final List<Timing> timings = new ArrayList<>();
+    private final Map<String, String> devices = new HashMap<>();
     private final Map<String, String> notes = new LinkedHashMap<>();
 
     /** One spec's median time per op on one backend. */
@@ -35,14 +40,19 @@ public final class KernelReport {
         }
     }
 
-    /** A backend's peaks in GFLOP/s and GB/s; NaN where the run did not measure one. */
-    public record Peaks(double gflops, double gigabytesPerSecond) {}
+    /** A device's peaks in GFLOP/s and GB/s, with the backends that reached them; NaN where none was timed. */
+    public record Peaks(double gflops, String gemmBackend, double gigabytesPerSecond, String copyBackend) {}
 
     public void add(String backend, OpSpec spec, double seconds) {
         timings.add(new Timing(backend, spec, seconds));
     }
 
-    /** A backend with no timings, and why (absent: "no libcuda.so.1"; lacking: "lacks conv2d: 23 ops not run"). */
+    /** Says that {@code backend} runs on {@code device} (e.g. "host"); a backend not named is a device of its own. */
+    public void device(String backend, String device) {
+        devices.put(backend, device);
+    }
+
+    /** A line about a backend instead of timings (absent: "no libcuda.so.1"; lacking: "lacks conv2d: 23 ops not run"). */
     public void note(String backend, String why) {
         notes.merge(backend, why, (a, b) -> a + "; " + b);
     }
@@ -51,19 +61,27 @@ public final class KernelReport {
         return List.copyOf(timings);
     }
 
-    /** The fastest GEMM and copy peak timed on {@code backend}. */
+    /** The fastest GEMM and copy peaks timed on any backend of {@code backend}'s device. */
     public Peaks peaks(String backend) {
-        return new Peaks(best(backend, OpSpecs.gemmPeaks(), Timing::gflops),
-                best(backend, OpSpecs.copyPeaks(), Timing::gigabytesPerSecond));
+        String device = deviceOf(backend);
+        List<Timing> onDevice = timings.stream().filter(t -> deviceOf(t.backend).equals(device)).toList();
+        Timing gemm = fastest(onDevice, OpSpecs.gemmPeaks(), Timing::gflops);
+        Timing copy = fastest(onDevice, OpSpecs.copyPeaks(), Timing::gigabytesPerSecond);
+        return new Peaks(gemm == null ? Double.NaN : gemm.gflops(), gemm == null ? null : gemm.backend,
+                copy == null ? Double.NaN : copy.gigabytesPerSecond(), copy == null ? null : copy.backend);
     }
 
-    private double best(String backend, List<OpSpec> peaks, java.util.function.ToDoubleFunction<Timing> rate) {
+    private String deviceOf(String backend) {
+        return devices.getOrDefault(backend, backend);
+    }
+
+    private static Timing fastest(List<Timing> timings, List<OpSpec> peaks, ToDoubleFunction<Timing> rate) {
         Set<String> names = peaks.stream().map(OpSpec::name).collect(Collectors.toSet());
-        return timings.stream().filter(t -> t.backend.equals(backend) && names.contains(t.spec.name()))
-                .mapToDouble(rate).max().orElse(Double.NaN);
+        return timings.stream().filter(t -> names.contains(t.spec.name()))
+                .max(Comparator.comparingDouble(rate)).orElse(null);
     }
 
-    /** A Markdown table: per backend its peaks, then one row per op timed, then the notes. */
+    /** A Markdown table: one row per op timed, backend by backend, then the notes. */
     public String markdown() {
         StringBuilder out = new StringBuilder();
         out.append("| backend | op | shape | median | GFLOP/s | of GEMM peak | GB/s | of copy peak |\n");
@@ -86,13 +104,16 @@ public final class KernelReport {
         return out.toString();
     }
 
-    /** The peaks of every backend timed, one line each. */
+    /** The peaks of every device timed, one line each, naming the backends that reached them. */
     public String peaksSummary() {
         StringBuilder out = new StringBuilder();
-        for (String backend : timings.stream().map(Timing::backend).distinct().toList()) {
+        for (String device : timings.stream().map(t -> deviceOf(t.backend)).distinct().toList()) {
+            String backend = timings.stream().filter(t -> deviceOf(t.backend).equals(device)).findFirst()
+                    .orElseThrow().backend;
             Peaks p = peaks(backend);
-            out.append(String.format(Locale.ROOT, "%s peaks: GEMM %s GFLOP/s, copy %s GB/s%n", backend,
-                    number(p.gflops()), number(p.gigabytesPerSecond())));
+            out.append(String.format(Locale.ROOT, "%s peaks: GEMM %s GFLOP/s (%s), copy %s GB/s (%s)%n", device,
+                    number(p.gflops()), p.gemmBackend() == null ? "not timed" : p.gemmBackend(),
+                    number(p.gigabytesPerSecond()), p.copyBackend() == null ? "not timed" : p.copyBackend()));
         }
         return out.toString();
     }

@@ -5,7 +5,8 @@
 # parity self-test on CUDA, runs exp1 (default and --epochs 50000) on cuda and cpu, prints the
 # times side by side, and writes every log to OUTDIR. Given CIFAR-10 (the image-folder .tar.gz),
 # it also times one exp2 epoch on ember's CPU backend, and given the PyTorch reference script,
-# runs it on the same images: the full 10-epoch recipe on the GPU, one epoch on the CPU.
+# runs it on the same images: the full 10-epoch recipe on the GPU, one epoch on the CPU. Where the
+# bundle carries the kernel benchmarks, it ends with their table on CUDA.
 # Exit 0 only when everything passed. Each step has its own time limit (about 8 minutes in all).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -159,6 +160,15 @@ if [ -n "$reference" ]; then
   section "ember compare (ResNet20 steps per backend, PyTorch on the CPU and the GPU beside them)"
   step compare 300 "${ember[@]}" compare --steps 20 --torch --reference "$reference" --out "$out/compare"
   grep -vE '^WARNING' "$out/compare.log" | tail -n 12 | tee -a "$out/summary.txt"
+fi
+
+if [ -d "$here/bench" ]; then
+  section "kernel benchmarks on CUDA (each op spec CUDA runs, against its GEMM and copy peaks; docs/benchmarks.md)"
+  step kernels-cuda 180 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    -cp "$jar:$here/bench/*" ember.bench.KernelTable --backends cuda --quick --out "$out/kernels-cuda.md"
+  [ -f "$out/kernels-cuda.md" ] && tee -a "$out/summary.txt" < "$out/kernels-cuda.md"
+else
+  section "kernel benchmarks: not in this bundle (make-bundle.sh adds them when bench/ is built)"
 fi
 
 section "result"

@@ -37,6 +37,20 @@ zip -q -d "$dir/ember.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJ
   'org/jline/nativ/FreeBSD/*' 'org/jline/nativ/Mac/*' 'org/jline/nativ/Windows/*' \
   'org/jline/nativ/Linux/arm*' 'org/jline/nativ/Linux/ppc64/*' 'org/jline/nativ/Linux/x86/*' >/dev/null
 
+# The kernel benchmarks, where bench/ is built (./mvnw install -DskipTests && ./mvnw -f bench/pom.xml
+# package): their own classes and JMH's three jars, run beside ember.jar (~2.9 MB, not the 18 MB
+# shaded benchmarks.jar, which repeats the engine and its natives).
+bench_jar=bench/target/ember-bench-0.1.0-SNAPSHOT.jar
+if [ -f "$bench_jar" ]; then
+  mkdir -p "$dir/bench"
+  cp "$bench_jar" "$dir/bench/"
+  m2=${MAVEN_REPO:-$HOME/.m2/repository}
+  cp "$m2/org/openjdk/jmh/jmh-core/1.37/jmh-core-1.37.jar" "$m2/net/sf/jopt-simple/jopt-simple/5.0.4/jopt-simple-5.0.4.jar" \
+    "$m2/org/apache/commons/commons-math3/3.6.1/commons-math3-3.6.1.jar" "$dir/bench/"
+else
+  echo "bundle: no kernel benchmarks ($bench_jar not built)" >&2
+fi
+
 cp native-check/gpu-check.sh native-check/cpu-ab.sh "$dir/"
 git rev-parse HEAD > "$dir/COMMIT" 2>/dev/null || echo unknown > "$dir/COMMIT"
 mkdir -p "$(dirname "$out")"

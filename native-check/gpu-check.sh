@@ -164,7 +164,7 @@ fi
 
 if [ -d "$here/bench" ]; then
   section "kernel benchmarks on CUDA (each op spec CUDA runs, against its GEMM and copy peaks; docs/benchmarks.md)"
-  step kernels-cuda 180 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+  step kernels-cuda 120 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
     -cp "$jar:$here/bench/*" ember.bench.KernelTable --backends cuda --quick --out "$out/kernels-cuda.md"
   [ -f "$out/kernels-cuda.md" ] && tee -a "$out/summary.txt" < "$out/kernels-cuda.md"
 else

@@ -4,6 +4,7 @@ import ember.backend.Backend;
 import ember.backend.Primitive;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 /**
  * One op at one shape, stated once for the parity cases and the kernel benchmarks: the work it
@@ -51,6 +52,6 @@ public record OpSpec(String op, String shape, Set<Primitive> needs, long flops, 
 
     /** What of this op {@code backend} does not implement: empty when it runs. */
     public Set<Primitive> missingOn(Backend backend) {
-        return needs.stream().filter(backend.lacks()::contains).collect(java.util.stream.Collectors.toSet());
+        return needs.stream().filter(backend.lacks()::contains).collect(Collectors.toSet());
     }
 }

@@ -34,7 +34,8 @@ public final class OpSpecs {
     public static final int BATCH = 128;
     /** ResNet20's parameters (one flat buffer, one SGD step). */
     public static final int RESNET20_PARAMETERS = 272_474;
-    public static final float MOMENTUM = 0.1f, EPS = 1e-5f;
+    /** Batch norm's momentum and eps, PyTorch's defaults. */
+    private static final float BN_MOMENTUM = 0.1f, BN_EPS = 1e-5f;
 
     /** Everything the benchmarks time, peaks included, in this order; names are unique. */
     public static List<OpSpec> catalogue() {
@@ -180,7 +181,7 @@ public final class OpSpecs {
                     Buffer runningMean = in.uniform(c), runningVar = in.uniform(c, 0.1, 1.1);
                     Buffer y = in.zeros(s.size()), savedMean = in.zeros(c), savedInvStd = in.zeros(c);
                     return in.run(() -> in.backend().batchNormTraining(s, x, gamma, beta, y, runningMean, runningVar,
-                                    savedMean, savedInvStd, MOMENTUM, EPS),
+                                    savedMean, savedInvStd, BN_MOMENTUM, BN_EPS),
                             () -> in.read(y, runningMean, runningVar, savedMean, savedInvStd), y);
                 });
     }

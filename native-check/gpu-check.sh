@@ -7,7 +7,8 @@
 # (the image-folder .tar.gz), it trains exp2 on CUDA: the lab's 10 epochs in TF32 and one epoch in
 # fp32; given the PyTorch reference script too, runs it for 10 epochs on the same GPU and images,
 # with its peak device memory. Exit 0 only when everything passed. Each step has its own time
-# limit; the whole check is meant to take about 6 minutes on an H100.
+# limit; the whole check is meant to take about 7 minutes on an H100. Where the bundle carries the
+# kernel benchmarks, it ends with their table on CUDA.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${1:?usage: gpu-check.sh OUTDIR [CIFAR10.tar.gz [resnet20_torch.py]]}
@@ -180,6 +181,15 @@ if [ -n "$reference" ]; then
   section "ember compare (ResNet20 steps per backend, PyTorch on the CPU and the GPU beside them)"
   step compare 150 "${ember[@]}" compare --steps 20 --torch --reference "$reference" --out "$out/compare"
   grep -vE '^WARNING' "$out/compare.log" | tail -n 12 | tee -a "$out/summary.txt"
+fi
+
+if [ -d "$here/bench" ]; then
+  section "kernel benchmarks on CUDA (each op spec CUDA runs, against its GEMM and copy peaks; docs/benchmarks.md)"
+  step kernels-cuda 120 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    -cp "$jar:$here/bench/*" ember.bench.KernelTable --backends cuda --quick --out "$out/kernels-cuda.md"
+  [ -f "$out/kernels-cuda.md" ] && tee -a "$out/summary.txt" < "$out/kernels-cuda.md"
+else
+  section "kernel benchmarks: not in this bundle (make-bundle.sh adds them when bench/ is built)"
 fi
 
 nvidia-smi >> "$out/nvidia-smi.txt" 2>&1 || true

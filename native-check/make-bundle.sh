@@ -2,7 +2,8 @@
 # Makes the bundle the GPU check runs from, for a GPU machine with no Java and no Maven:
 #   native-check/make-bundle.sh [OUT.tar.gz]     (default: target/gpu-check/gpu-check-bundle.tar.gz)
 # It holds a jlinked Temurin 25 runtime, ember.jar without the natives a linux-x86_64 GPU run
-# never loads, and gpu-check.sh. It must stay under 40 MB so data still fits a 64 MiB upload.
+# never loads, gpu-check.sh and, where built, the kernel benchmarks. It must stay under 43 MB so the
+# CIFAR-10 images (19.4 MB) still fit beside it in a 64 MiB (67.1 MB) upload.
 # Where ../shared exists, the CIFAR-10 images and the PyTorch reference are copied beside it, so
 # the bundle's folder is the one thing a device call carries.
 set -euo pipefail
@@ -10,7 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/src/main/sh/find-java.sh"
 ember_find_java
 out=${1:-$root/target/gpu-check/gpu-check-bundle.tar.gz}
-limit_mb=40
+limit_mb=43
 
 cd "$root"
 echo "bundle: building target/ember.jar" >&2
@@ -36,6 +37,20 @@ cp target/ember.jar "$dir/ember.jar"
 zip -q -d "$dir/ember.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJCudaRuntime-*' 'lib/libJOCL_*-linux-arm64.so' \
   'org/jline/nativ/FreeBSD/*' 'org/jline/nativ/Mac/*' 'org/jline/nativ/Windows/*' \
   'org/jline/nativ/Linux/arm*' 'org/jline/nativ/Linux/ppc64/*' 'org/jline/nativ/Linux/x86/*' >/dev/null
+
+# The kernel benchmarks, where bench/ is built (./mvnw install -DskipTests && ./mvnw -f bench/pom.xml
+# package): their own classes and JMH's three jars, run beside ember.jar (~2.9 MB, not the 18 MB
+# shaded benchmarks.jar, which repeats the engine and its natives).
+bench_jar=bench/target/ember-bench-0.1.0-SNAPSHOT.jar
+if [ -f "$bench_jar" ]; then
+  mkdir -p "$dir/bench"
+  cp "$bench_jar" "$dir/bench/"
+  m2=${MAVEN_REPO:-$HOME/.m2/repository}
+  cp "$m2/org/openjdk/jmh/jmh-core/1.37/jmh-core-1.37.jar" "$m2/net/sf/jopt-simple/jopt-simple/5.0.4/jopt-simple-5.0.4.jar" \
+    "$m2/org/apache/commons/commons-math3/3.6.1/commons-math3-3.6.1.jar" "$dir/bench/"
+else
+  echo "bundle: no kernel benchmarks ($bench_jar not built)" >&2
+fi
 
 cp native-check/gpu-check.sh native-check/cpu-ab.sh "$dir/"
 

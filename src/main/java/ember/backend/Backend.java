@@ -53,6 +53,18 @@ public interface Backend extends AutoCloseable {
     /** x[i] = value. */
     void fill(Buffer x, float value);
 
+    /**
+     * dst = src, of equal lengths, not overlapping. Not a primitive: the default composes
+     * {@link #fill} and {@link #add}; a backend overrides it with its own copy, which the kernel
+     * benchmarks (docs/benchmarks.md) take as the device's memory-copy peak.
+     */
+    default void copy(Buffer src, Buffer dst) {
+        Checks.sameLength("copy", src, dst);
+        Checks.disjoint("copy", "src", src, "dst", dst);
+        fill(dst, 0f);
+        add(dst, src, dst);
+    }
+
     // ---- Primitives: GEMM and the MLP's ops ----
 
     /**

@@ -86,6 +86,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void copy(Buffer src, Buffer dst) {
+        Checks.sameLength("copy", src, dst);
+        Checks.disjoint("copy", "src", src, "dst", dst);
+        CpuBuffer s = CpuBuffer.of(src), d = CpuBuffer.of(dst);
+        // A thread per core, as every elementwise op: one core alone cannot draw the memory's bandwidth.
+        parallel.range(s.length(), ELEMENTWISE_GRAIN, (from, to) ->
+                System.arraycopy(s.data, s.offset() + from, d.data, d.offset() + from, to - from));
+    }
+
+    @Override
     public void writeActivations(Buffer dst, float[] src, int height, int width) {
         CpuBuffer d = CpuBuffer.of(dst);
         int plane = height * width, planes = planes("writeActivations", d.length(), height, width);

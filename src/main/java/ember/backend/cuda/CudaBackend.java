@@ -9,6 +9,7 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
@@ -234,6 +235,17 @@ public final class CudaBackend implements Backend {
             readBack = new NativeAddress.Host();
             jcuda.driver.JCudaDriver.cuMemAllocHost(readBack, bytes);
             readBackBytes = bytes;
+        }
+    }
+
+    @Override
+    public void copy(Buffer src, Buffer dst) {
+        Checks.sameLength("copy", src, dst);
+        Checks.disjoint("copy", "src", src, "dst", dst);
+        CudaBuffer s = CudaBuffer.of(src), d = CudaBuffer.of(dst);
+        if (s.length() > 0) {
+            current();
+            cuMemcpyDtoDAsync(d.pointer(), s.pointer(), s.bytes(), stream);
         }
     }
 

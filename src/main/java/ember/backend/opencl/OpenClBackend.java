@@ -6,6 +6,7 @@ import static org.jocl.CL.CL_QUEUE_PROFILING_ENABLE;
 import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clCreateCommandQueue;
 import static org.jocl.CL.clCreateContext;
+import static org.jocl.CL.clEnqueueCopyBuffer;
 import static org.jocl.CL.clEnqueueFillBuffer;
 import static org.jocl.CL.clEnqueueMarkerWithWaitList;
 import static org.jocl.CL.clEnqueueNDRangeKernel;
@@ -180,6 +181,18 @@ public final class OpenClBackend implements Backend {
 
     private static long bytes(int floats) {
         return (long) floats * Sizeof.cl_float;
+    }
+
+    @Override
+    public void copy(Buffer src, Buffer dst) {
+        Checks.sameLength("copy", src, dst);
+        Checks.disjoint("copy", "src", src, "dst", dst);
+        ClBuffer s = ClBuffer.of(src), d = ClBuffer.of(dst);
+        if (s.length() > 0) {
+            current();
+            clEnqueueCopyBuffer(queue, s.memory(), d.memory(), bytes(s.offset()), bytes(d.offset()), bytes(s.length()),
+                    0, null, null);
+        }
     }
 
     @Override

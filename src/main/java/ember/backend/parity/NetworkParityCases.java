@@ -13,6 +13,7 @@ import ember.backend.Buffer;
 import ember.backend.ChannelShape;
 import ember.backend.ConvShape;
 import ember.backend.NormReluConv;
+import ember.backend.spec.OpSpecs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -115,13 +116,7 @@ final class NetworkParityCases {
         String shape = c.batch() + "x" + c.inChannels() + "x" + c.height() + "x" + c.width() + " -> " + c.outChannels()
                 + " k" + c.kernel() + " s" + c.stride() + " p" + c.padding();
         int height = c.height(), width = c.width(), outH = c.outHeight(), outW = c.outWidth();
-        cases.add(new ParityCase("conv2d", shape, Tolerances.CONVOLUTION, b -> {
-            try (Buffer xb = uploadActivations(b, x, height, width); Buffer wb = upload(b, w);
-                 Buffer y = b.allocate(c.outputSize())) {
-                b.conv2d(c, xb, wb, y);
-                return readActivations(b, y, outH, outW);
-            }
-        }));
+        cases.add(ParityCase.of(OpSpecs.conv2d(c), random.nextLong()));
         ChannelShape out = new ChannelShape(c.batch(), c.outChannels(), outH * outW);
         BatchNormInputs norm = BatchNormInputs.of(random, c.outChannels());
         cases.add(new ParityCase("conv2d", shape + " (leaving its stats), then batchNormTraining from them",
@@ -134,20 +129,8 @@ final class NetworkParityCases {
                         norm.training(b, out, y, stats, z, by -> readActivations(b, by, outH, outW)));
             }
         }));
-        cases.add(new ParityCase("conv2dBackwardData", shape, Tolerances.CONVOLUTION, b -> {
-            try (Buffer dyb = uploadActivations(b, dy, outH, outW); Buffer wb = upload(b, w);
-                 Buffer dx = b.allocate(c.inputSize())) {
-                b.conv2dBackwardData(c, dyb, wb, dx);
-                return readActivations(b, dx, height, width);
-            }
-        }));
-        cases.add(new ParityCase("conv2dBackwardFilter", shape + " (accumulates)", Tolerances.CONVOLUTION, b -> {
-            try (Buffer xb = uploadActivations(b, x, height, width); Buffer dyb = uploadActivations(b, dy, outH, outW);
-                 Buffer dwb = upload(b, dw)) {
-                b.conv2dBackwardFilter(c, xb, dyb, dwb);
-                return read(b, dwb);
-            }
-        }));
+        cases.add(ParityCase.of(OpSpecs.conv2dBackwardData(c), random.nextLong()));
+        cases.add(ParityCase.of(OpSpecs.conv2dBackwardFilter(c), random.nextLong())); // dw starts random: it accumulates
         addConvolutionBackward(cases, random, c, shape, x, w, dy, dw);
         addNormReluConvolution(cases, random, c, shape, w, dy, dw);
     }

@@ -2,6 +2,8 @@ package ember.backend.parity;
 
 import ember.backend.Backend;
 import ember.backend.Precision;
+import ember.backend.spec.OpRun;
+import ember.backend.spec.OpSpec;
 import java.util.function.Function;
 
 /**
@@ -17,6 +19,16 @@ public record ParityCase(String op, String shape, Tolerance tolerance, Function<
     /** This case with its tolerance for a backend computing in {@code precision} ({@link Tolerances#under}). */
     public ParityCase under(Precision precision) {
         return new ParityCase(op, shape, Tolerances.under(precision, tolerance), run);
+    }
+
+    /** The op of {@code spec} on inputs drawn from {@code seed}, within its op's {@link Tolerances#forOp}. */
+    public static ParityCase of(OpSpec spec, long seed) {
+        return new ParityCase(spec.op(), spec.shape(), Tolerances.forOp(spec.op()), b -> {
+            try (OpRun run = spec.prepare(b, seed)) {
+                run.run();
+                return run.output();
+            }
+        });
     }
 
     /** Runs the case on {@code candidate} and on {@code reference} and compares the outputs. */

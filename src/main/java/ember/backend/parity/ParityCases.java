@@ -2,6 +2,8 @@ package ember.backend.parity;
 
 import ember.backend.Backend;
 import ember.backend.Buffer;
+import ember.backend.spec.OpSpec;
+import ember.backend.spec.OpSpecs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -9,8 +11,9 @@ import java.util.SplittableRandom;
 
 /**
  * Every backend op on awkward shapes: 1, odd sizes, primes, sizes just around the 256-thread
- * block and the 32-column tile, plus a view at an offset. Shared by the JUnit parity tests
- * and `ember selftest`, so the GPU check runs exactly what CI would.
+ * block and the 32-column tile, plus a view at an offset; then the ops the kernel benchmarks
+ * time ({@link OpSpecs}), at a small batch. Shared by the JUnit parity tests and `ember
+ * selftest`, so the GPU check runs exactly what CI would.
  */
 public final class ParityCases {
     private ParityCases() {}
@@ -33,18 +36,9 @@ public final class ParityCases {
         }
         for (int[] g : GEMMS) {
             for (int t = 0; t < 4; t++) {
-                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
                 for (float beta : new float[] {0f, 1f}) {
-                    int m = g[0], n = g[1], k = g[2];
-                    float[] a = uniform(random, m * k), bm = uniform(random, k * n), c = uniform(random, m * n);
-                    float alpha = beta == 0 ? 1f : 0.5f;
-                    cases.add(new ParityCase("gemm", "m=" + m + " n=" + n + " k=" + k + (ta ? " A^T" : "")
-                            + (tb ? " B^T" : "") + " beta=" + beta, Tolerances.GEMM, b -> {
-                        try (Buffer ab = upload(b, a); Buffer bb = upload(b, bm); Buffer cb = upload(b, c)) {
-                            b.gemm(ta, tb, m, n, k, alpha, ab, bb, beta, cb);
-                            return read(b, cb);
-                        }
-                    }));
+                    cases.add(ParityCase.of(OpSpecs.gemm((t & 1) != 0, (t & 2) != 0, g[0], g[1], g[2],
+                            beta == 0 ? 1f : 0.5f, beta), random.nextLong()));
                 }
             }
         }
@@ -125,6 +119,15 @@ public final class ParityCases {
             }));
         }
         cases.addAll(NetworkParityCases.all(random));
+        for (int n : new int[] {1, 257, 65537}) {
+            cases.add(ParityCase.of(OpSpecs.copy(n), random.nextLong()));
+        }
+        // The benchmarks' own ops, at a batch of 2: what they time computes the right thing.
+        List<OpSpec> benchmarked = new ArrayList<>(OpSpecs.resnet20(2));
+        benchmarked.addAll(OpSpecs.trainingGemms());
+        for (OpSpec spec : benchmarked) {
+            cases.add(ParityCase.of(spec, random.nextLong()));
+        }
         return List.copyOf(cases);
     }
 

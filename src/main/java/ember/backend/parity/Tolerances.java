@@ -22,7 +22,7 @@ public final class Tolerances {
      */
     public static final Tolerance REDUCTION = new Tolerance(1e-5, 1e-5);
     /**
-     * SGEMM with k ≤ 257 in plain fp32. TF32 (10-bit mantissa) would miss this by far, so the
+     * SGEMM with k ≤ 576 in plain fp32. TF32 (10-bit mantissa) would miss this by far, so the
      * check also proves cuBLAS does not use TF32 behind our back.
      */
     public static final Tolerance GEMM = new Tolerance(1e-4, 1e-4);
@@ -41,6 +41,20 @@ public final class Tolerances {
      * term errs by O(0.1).
      */
     public static final Tolerance CONVOLUTION = new Tolerance(3e-4, 1e-4);
+
+    /** The tolerance of a {@link ember.backend.spec.OpSpec}'s op, by the family above it belongs to. */
+    public static Tolerance forOp(String op) {
+        return switch (op) {
+            case "fill", "copy", "relu", "reluBackward", "gatherRows" -> EXACT;
+            case "add", "addBias", "tanhBackward", "mseBackward", "sgdStep", "globalAvgPoolBackward" -> ELEMENTWISE;
+            case "tanh" -> TRANSCENDENTAL;
+            case "sumRows", "mseLoss", "globalAvgPool", "softmaxCrossEntropy" -> REDUCTION;
+            case "gemm" -> GEMM;
+            case "batchNormTraining", "batchNormInference", "batchNormBackward" -> NETWORK;
+            case "conv2d", "conv2dBackwardData", "conv2dBackwardFilter" -> CONVOLUTION;
+            default -> throw new IllegalArgumentException("no tolerance stated for op " + op);
+        };
+    }
 
     /**
      * Convolutions in TF32 ({@link Precision#TF32}): tensor cores round each input to a 10-bit

@@ -25,7 +25,7 @@ class DoctorAndCompareTest {
         JsonObject report = JsonParser.parseString(run.out()).getAsJsonObject();
         List<String> pieces = report.getAsJsonArray("natives").asList().stream()
                 .map(p -> p.getAsJsonObject().get("what").getAsString()).toList();
-        assertEquals(List.of("NVIDIA driver (libcuda) and GPUs", "cuBLAS", "cuDNN 9 (not used by the engine yet)",
+        assertEquals(List.of("NVIDIA driver (libcuda) and GPUs", "cuBLAS", "cuDNN 9 (the CUDA backend's convolutions)",
                 "OpenCL platforms and devices", "BLAS (the CPU backend's GEMM)"), pieces);
         JsonObject asked = report.getAsJsonObject("asked");
         assertEquals("cpu", asked.get("what").getAsString());

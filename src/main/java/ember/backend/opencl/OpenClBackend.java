@@ -24,6 +24,7 @@ import static org.jocl.CL.clWaitForEvents;
 import ember.backend.Backend;
 import ember.backend.Buffer;
 import ember.backend.ChannelShape;
+import ember.backend.MarkTimer;
 import ember.backend.Checks;
 import ember.backend.ConvShape;
 import ember.backend.PhaseTimer;
@@ -441,58 +442,33 @@ public final class OpenClBackend implements Backend {
         return new MarkerTimer(phases);
     }
 
-    private final class MarkerTimer implements PhaseTimer {
-        /** Laps kept before their times are read (which waits for the device up to the last of them). */
-        private static final int PENDING = 512;
-        private final double[] seconds;
-        private final List<cl_event> laps = new ArrayList<>();
-        private final List<Integer> phases = new ArrayList<>();
-        private cl_event last;
-
+    private final class MarkerTimer extends MarkTimer<cl_event> {
         MarkerTimer(int count) {
-            seconds = new double[count];
-            last = marker();
+            super(count);
+            start();
         }
 
         @Override
-        public void lap(int phase) {
-            laps.add(marker());
-            phases.add(phase);
-            if (laps.size() == PENDING) {
-                drain();
-            }
-        }
-
-        @Override
-        public double[] totals() {
-            drain();
-            return seconds.clone();
-        }
-
-        /** Adds each pending lap's time to its phase; its last mark becomes the start of the next. */
-        private void drain() {
-            if (laps.isEmpty()) {
-                return;
-            }
-            clWaitForEvents(1, new cl_event[] {laps.getLast()});
-            long previous = completed(last);
-            for (int i = 0; i < laps.size(); i++) {
-                long now = completed(laps.get(i));
-                seconds[phases.get(i)] += (now - previous) / 1e9;
-                previous = now;
-            }
-            clReleaseEvent(last);
-            laps.subList(0, laps.size() - 1).forEach(CL::clReleaseEvent);
-            last = laps.getLast();
-            laps.clear();
-            phases.clear();
-        }
-
-        private cl_event marker() {
+        protected cl_event mark() {
             current();
             cl_event event = new cl_event();
             clEnqueueMarkerWithWaitList(queue, 0, null, event);
             return event;
+        }
+
+        @Override
+        protected void waitFor(cl_event mark) {
+            clWaitForEvents(1, new cl_event[] {mark});
+        }
+
+        @Override
+        protected double seconds(cl_event from, cl_event to) {
+            return (completed(to) - completed(from)) / 1e9;
+        }
+
+        @Override
+        protected void release(cl_event mark) {
+            clReleaseEvent(mark);
         }
 
         private static long completed(cl_event event) {
@@ -500,13 +476,6 @@ public final class OpenClBackend implements Backend {
             clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, Sizeof.cl_ulong,
                     Pointer.to(nanos), null);
             return nanos[0];
-        }
-
-        @Override
-        public void close() {
-            laps.forEach(CL::clReleaseEvent);
-            clReleaseEvent(last);
-            laps.clear();
         }
     }
 

@@ -41,8 +41,26 @@ public final class ParityRun {
                 out.flush();
             }
         }
+        int total = cases.size();
+        // The network case compares against float64 at float32 tolerances: fp32 convolutions only.
+        if (precision == Precision.FP32) {
+            total++;
+            String line;
+            try {
+                Comparison result = TrainingParity.threeSteps(candidate);
+                line = result.summary();
+                if (!result.ok()) {
+                    failed++;
+                    line = "FAIL " + line;
+                }
+            } catch (RuntimeException e) {
+                failed++;
+                line = "FAIL threw " + e;
+            }
+            out.printf("%-60s %s%n", "network: 3 ResNet training steps, loss and weights", line);
+        }
         out.printf("selftest: %d of %d cases passed on %s, %d failed (%d of them on primitives it lacks: %s) (seed %d)%n",
-                cases.size() - failed, cases.size(), candidate.name(), failed, lacking,
+                total - failed, total, candidate.name(), failed, lacking,
                 candidate.lacks().isEmpty() ? "none" : Primitive.names(candidate.lacks()), seed);
         return failed;
     }

@@ -11,13 +11,9 @@ import ember.backend.cuda.CudaProbe;
 import ember.backend.opencl.OpenClBackend;
 import ember.backend.opencl.OpenClDevices;
 import ember.backend.reference.ReferenceBackend;
-import ember.data.BatchLoader;
-import ember.data.ImageSet;
-import ember.exp2.Exp2Trainer;
 import ember.nn.ResNet;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -36,9 +32,6 @@ import org.junit.jupiter.api.TestFactory;
  * workers (weight gradients summed in one chunk per worker instead of 8).
  */
 class BackendParityTest {
-    private static final ResNet.Config SMALL = new ResNet.Config(new int[] {4, 8}, 1, 32, 3, 10);
-    private static final int BATCH = 8;
-
     /** A backend to check: how to open it (null when absent, with the reason) and which cases it runs. */
     private record Candidate(String name, Supplier<Backend> open, String absentBecause, Predicate<String> cases,
                              Precision precision) {
@@ -110,34 +103,9 @@ class BackendParityTest {
         assertTrue(result.ok(), () -> c.name() + " (seed " + seed + "): " + result.summary());
     }
 
-    /** Three training steps of a small ResNet on generated images: every op and fusion in the order a step runs them. */
+    /** Three training steps of a small ResNet ({@link TrainingParity}). */
     private static void trainsAsTheReferenceDoes(Backend backend) {
-        ImageSet images = ImageSet.random("train", 3 * BATCH, 4);
-        float[] expected, actual;
-        double expectedLoss, actualLoss;
-        try (ReferenceBackend reference = new ReferenceBackend();
-             Exp2Trainer onReference = new Exp2Trainer(reference, SMALL, BATCH, 1);
-             Exp2Trainer onBackend = new Exp2Trainer(backend, SMALL, BATCH, 1);
-             BatchLoader loader = new BatchLoader(images, BatchLoader.Options.training(BATCH, 1))) {
-            expectedLoss = onReference.trainEpoch(1, 0.05f, loader, steps -> {}).loss();
-            actualLoss = onBackend.trainEpoch(1, 0.05f, loader, steps -> {}).loss();
-            expected = flatten(onReference.model().parameters().toHost());
-            actual = flatten(onBackend.model().parameters().toHost());
-        }
-        Comparison losses = Comparison.of(new double[] {expectedLoss}, new double[] {actualLoss},
-                Tolerances.TRAINING_F32);
-        assertTrue(losses.ok(), () -> "mean training loss: " + losses.summary());
-        Comparison weights = Comparison.of(expected, actual, Tolerances.TRAINING_F32);
-        assertTrue(weights.ok(), () -> "weights after 3 steps: " + weights.summary());
-    }
-
-    private static float[] flatten(Map<String, float[]> tensors) {
-        int n = tensors.values().stream().mapToInt(t -> t.length).sum(), at = 0;
-        float[] all = new float[n];
-        for (float[] t : tensors.values()) {
-            System.arraycopy(t, 0, all, at, t.length);
-            at += t.length;
-        }
-        return all;
+        Comparison result = TrainingParity.threeSteps(backend);
+        assertTrue(result.ok(), () -> "mean training loss, then the weights after 3 steps: " + result.summary());
     }
 }

@@ -33,19 +33,6 @@ import picocli.CommandLine.Option;
                 + "checkpoints/epoch-NN.{safetensors,pth}, final.safetensors, final.pth (the lab's "
                 + "{'net', 'acc', 'epoch'}), exp2.csv and exp2.png.")
 final class Exp2Command implements Callable<Integer> {
-    /** tf32 or fp32, in any case; anything else is refused naming the flag. */
-    static final class PrecisionConverter implements picocli.CommandLine.ITypeConverter<Precision> {
-        @Override
-        public Precision convert(String value) {
-            for (Precision p : Precision.values()) {
-                if (p.flag().equalsIgnoreCase(value)) {
-                    return p;
-                }
-            }
-            throw new picocli.CommandLine.TypeConversionException("--precision must be tf32 or fp32, not '" + value + "'");
-        }
-    }
-
     @Option(names = "--data", paramLabel = "PATH", description = "CIFAR-10: a folder or .tar.gz, binary or "
             + "image folders (see data/README.md). Default: ${DEFAULT-VALUE}")
     Path data = Path.of("data");

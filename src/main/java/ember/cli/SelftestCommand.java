@@ -21,7 +21,7 @@ final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--device", description = "Backend to check: " + Backends.DEVICES + ". Default: ${DEFAULT-VALUE}")
     String device = "cuda";
 
-    @Option(names = "--precision", paramLabel = "tf32|fp32", converter = Exp2Command.PrecisionConverter.class,
+    @Option(names = "--precision", paramLabel = "tf32|fp32", converter = PrecisionConverter.class,
             description = "GPU convolutions to check: fp32, or tf32 with its wider tolerance. Default: fp32")
     Precision precision = Precision.FP32;
 

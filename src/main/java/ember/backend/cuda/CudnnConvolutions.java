@@ -66,12 +66,8 @@ final class CudnnConvolutions implements AutoCloseable {
     }
 
     private void run(ConvShape s, Cudnn.Pass pass, CudaBuffer a, CudaBuffer b, CudaBuffer out, boolean accumulate) {
-        boolean aligned = aligned(a.address()) && aligned(b.address()) && aligned(out.address());
-        Plan plan = plans.get(new Key(s, pass, aligned));
-        if (plan == null) {
-            plan = plan(new Key(s, pass, aligned), a, b);
-            plans.put(new Key(s, pass, aligned), plan);
-        }
+        Key key = new Key(s, pass, aligned(a.address()) && aligned(b.address()) && aligned(out.address()));
+        Plan plan = plans.computeIfAbsent(key, k -> plan(k, a, b));
         cudnn.run(pass, plan.a(), a.address(), plan.b(), b.address(), plan.convolution(), plan.algorithm().algo(),
                 CudaBuffer.of(workspace).address(), WORKSPACE_BYTES, accumulate, plan.out(), out.address());
     }

@@ -15,8 +15,6 @@ import java.util.List;
  * loaded libraries by soname). What was found or missing is said in {@link #loaded()}.
  */
 final class CudnnLibrary {
-    /** In the order their dependencies need: graph first, the shim last. */
-    static final List<String> SUB_LIBRARIES = CudnnFiles.SUB_LIBRARIES;
     /** Besides cuDNN's folder, in the CUDA wheels' or toolkit's: cuBLASLt, and NVRTC with its builtins. */
     static final List<String> NEEDED_BESIDE = List.of("libcublasLt.so.13", "libcublasLt.so.12",
             "libnvrtc-builtins.so.13.0", "libnvrtc.so.13", "libnvrtc.so.12");
@@ -35,7 +33,8 @@ final class CudnnLibrary {
         List<String> loaded = new ArrayList<>();
         Path folder = Path.of(front.file()).toAbsolutePath().getParent();
         if (folder != null && Path.of(front.file()).isAbsolute()) {
-            for (String name : SUB_LIBRARIES) {
+            // CudnnFiles lists them in the order their dependencies need: graph first.
+            for (String name : CudnnFiles.SUB_LIBRARIES) {
                 preload(folder.resolve(name), loaded);
             }
             List<Path> besides = new ArrayList<>(List.of(folder, folder.resolveSibling("../cu13/lib").normalize()));

@@ -146,12 +146,14 @@ final class ResNetOps implements AutoCloseable {
     }
 
     /**
-     * Two scratch buffers, each grown to the largest request and then kept: one for the batch
-     * norms' per-channel sums, one for the loss's per-row statistics (both live within one call,
-     * but separate buffers keep a captured graph's addresses independent of call order).
+     * Two scratch buffers, each grown to the largest request: one for the batch norms' per-channel
+     * sums, one for the loss's per-row statistics (both live within one call, but separate buffers
+     * keep a captured graph's addresses independent of call order). A buffer outgrown is kept
+     * until close, since a graph captured earlier may still point into it.
      */
     private static final class Scratch implements AutoCloseable {
         private final IntFunction<Buffer> allocator;
+        private final List<Buffer> outgrown = new java.util.ArrayList<>();
         private Buffer sums;
         private Buffer rows;
 
@@ -174,13 +176,14 @@ final class ResNetOps implements AutoCloseable {
                 return current;
             }
             if (current != null) {
-                current.close();
+                outgrown.add(current);
             }
             return allocator.apply(floats);
         }
 
         @Override
         public void close() {
+            outgrown.forEach(Buffer::close);
             for (Buffer b : new Buffer[] {sums, rows}) {
                 if (b != null) {
                     b.close();

@@ -280,7 +280,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public void softmaxCrossEntropy(int batch, int classes, Buffer logits, Buffer labels, Buffer dlogits, Buffer sums) {
         Checks.crossEntropy(batch, classes, logits, labels, dlogits, sums);
-        cl_mem rows = scratch(2 * batch);
+        cl_mem rows = scratch(2 * batch).memory();
         launch("ember_softmax_cross_entropy", batch, batch, classes, logits, labels, dlogits, rows, 0, fault);
         launch("ember_add_row_stats", 1, batch, rows, 0, sums);
     }
@@ -297,15 +297,25 @@ public final class OpenClBackend implements Backend {
                 momentum, weightDecay, useMomentum ? 1 : 0);
     }
 
-    // Convolutions as im2col + GEMM over the whole batch in three launches: the images are
-    // unfolded into the scratch buffer (per image, patch rows of inChannels·k² by output pixels)
-    // and multiplied by the weights, image by image in the third launch dimension.
+    // ResNet's 3 x 3 convolutions (stride 1, padding 1) run as direct kernels over zero-padded
+    // copies of their inputs (kernels/opencl/conv3x3.cl); the others as im2col + GEMM over the
+    // whole batch: the images are unfolded into the scratch buffer (per image, patch rows of
+    // inChannels·k² by output pixels) and multiplied by the weights, image by image in the third
+    // launch dimension.
+
+    /** Images per part of the direct weight gradient: its parts are summed in order afterwards. */
+    private static final int FILTER_CHUNK = 16;
 
     @Override
     public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
         Checks.conv(s, x, w, y);
+        if (DirectConv.forward(s)) {
+            Buffer padded = pad(s.batch() * s.inChannels(), s.height(), s.width(), x, 0);
+            direct(s.batch(), s.inChannels(), s.height(), s.width(), s.outChannels(), padded, w, y);
+            return;
+        }
         int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
-        cl_mem col = scratch(s.batch() * cols);
+        cl_mem col = scratch(s.batch() * cols).memory();
         unfold(s, x, col);
         enqueue("ember_gemm_rows8", rows8(s.outChannels(), pixels, s.batch()), null, 0, s.outChannels(), pixels,
                 s.patchSize(), 1f, w, col, 0, cols, 0f, y, imageOut(s));
@@ -314,8 +324,18 @@ public final class OpenClBackend implements Backend {
     @Override
     public void conv2dBackwardData(ConvShape s, Buffer dy, Buffer w, Buffer dx) {
         Checks.conv(s, dx, w, dy);
+        if (DirectConv.backwardData(s)) {
+            // The adjoint of a stride-1, padding-1 3 x 3 convolution is one too, with the taps
+            // reversed and in and out exchanged.
+            int padded = s.batch() * s.outChannels() * (s.height() + 2) * (s.width() + 2);
+            Buffer flipped = scratch(s.weightSize() + padded).slice(0, s.weightSize());
+            launch("ember_flip3x3", s.weightSize(), s.outChannels(), s.inChannels(), w, flipped);
+            Buffer dyPadded = pad(s.batch() * s.outChannels(), s.height(), s.width(), dy, s.weightSize());
+            direct(s.batch(), s.outChannels(), s.height(), s.width(), s.inChannels(), dyPadded, flipped, dx);
+            return;
+        }
         int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
-        cl_mem col = scratch(s.batch() * cols);
+        cl_mem col = scratch(s.batch() * cols).memory();
         enqueue("ember_gemm_rows8", rows8(s.patchSize(), pixels, s.batch()), null, 1, s.patchSize(), pixels,
                 s.outChannels(), 1f, w, dy, imageOut(s), 0f, col, 0, cols);
         enqueue("ember_col2im", new long[] {roundUp(imageIn(s), ROUND), s.batch()}, null, geometry(s, col, dx));
@@ -324,13 +344,42 @@ public final class OpenClBackend implements Backend {
     @Override
     public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
         Checks.conv(s, x, dw, dy);
+        if (DirectConv.filter(s)) {
+            int parts = (s.batch() + FILTER_CHUNK - 1) / FILTER_CHUNK, partSize = parts * s.weightSize();
+            Buffer padded = pad(s.batch() * s.inChannels(), s.height(), s.width(), x, partSize);
+            Buffer part = scratch(partSize).slice(0, partSize);
+            String kernel = "ember_conv3x3_filter_v" + DirectConv.vectorWidth(s.width());
+            enqueue(kernel, new long[] {s.inChannels(), s.outChannels() / 2, parts}, null, s.batch(), FILTER_CHUNK,
+                    s.inChannels(), s.height(), s.width(), s.outChannels(), padded, dy, part);
+            launch("ember_sum_rows", s.weightSize(), part, dw, parts, s.weightSize());
+            return;
+        }
         int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
-        cl_mem col = scratch(s.batch() * cols);
+        cl_mem col = scratch(s.batch() * cols).memory();
         unfold(s, x, col);
         // dw[o, patch] += Σ over images of dy[o, :] · col[patch, :], image after image: a fixed order.
         enqueue("ember_gemm_dot_rows", new long[] {roundUp((s.patchSize() + 3) / 4, ROUND_2D),
             roundUp(s.outChannels(), ROUND_2D)}, null, s.batch(), s.outChannels(), s.patchSize(), pixels, dy, imageOut(s),
                 col, cols, dw);
+    }
+
+    /**
+     * planes planes of h x w from x, padded by one zero on every side, into the scratch buffer
+     * after its first {@code after} floats (which the caller uses).
+     */
+    private Buffer pad(int planes, int h, int w, Buffer x, int after) {
+        int size = planes * (h + 2) * (w + 2);
+        Buffer padded = scratch(after + size).slice(after, size);
+        launch("ember_pad1", size, planes, h, w, x, padded);
+        return padded;
+    }
+
+    /** The direct 3 x 3 convolution of padded input planes into y. */
+    private void direct(int batch, int inChannels, int h, int w, int outChannels, Buffer padded, Buffer weights,
+                        Buffer y) {
+        int vector = DirectConv.vectorWidth(w);
+        enqueue("ember_conv3x3_v" + vector, new long[] {w / vector, h, (long) batch * (outChannels / DirectConv.BLOCK)},
+                null, inChannels, h, w, outChannels, padded, weights, y);
     }
 
     private static int imageIn(ConvShape s) {
@@ -413,7 +462,7 @@ public final class OpenClBackend implements Backend {
     private void batchNormBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer savedMean,
                                    Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
         Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
-        cl_mem sums = scratch(2 * s.channels());
+        cl_mem sums = scratch(2 * s.channels()).memory();
         int relu = y != null ? 1 : 0;
         Buffer mask = y != null ? y : none;
         launchGroups("ember_batch_norm_backward_sums", s.channels(), s.batch(), s.channels(), s.pixels(), x, dy,
@@ -478,12 +527,12 @@ public final class OpenClBackend implements Backend {
     }
 
     /** The scratch buffer, grown (once, to the largest use) to hold at least floats values. */
-    private cl_mem scratch(int floats) {
+    private ClBuffer scratch(int floats) {
         if (scratch.length() < floats) {
             scratch.close();
             scratch = create(floats);
         }
-        return scratch.memory();
+        return scratch;
     }
 
     /** A one-dimensional launch over n work-items (rounded up; the kernels check their bounds). */

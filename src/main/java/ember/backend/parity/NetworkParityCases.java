@@ -63,6 +63,11 @@ final class NetworkParityCases {
         new ConvShape(2, 3, 12, 12, 4, 3, 2, 1),
         new ConvShape(2, 3, 7, 7, 4, 3, 2, 1),
         new ConvShape(2, 4, 16, 16, 5, 1, 2, 0),
+        // OpenCL's direct 3×3 kernels (rows of 16-wide vectors, blocks of 16 output channels,
+        // weight gradients in parts of 16 images): two vectors per row on a plane that is not
+        // square, 17 images (a second part of 1), and 3 input channels (the stem).
+        new ConvShape(17, 16, 8, 32, 16, 3, 1, 1),
+        new ConvShape(2, 3, 8, 16, 16, 3, 1, 1),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {

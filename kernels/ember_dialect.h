@@ -28,6 +28,15 @@
 #define EMBER_EXP(x) exp(x)
 #define EMBER_LOG(x) log(x)
 #define EMBER_SQRT(x) sqrt(x)
+// Every i in 0..n-1 once across the launch: one work-item per value (the launcher rounds the
+// global size up to n) and no loop, so a CPU driver such as PoCL runs neighbouring work-items as
+// one vector. Declares i in the kernel's scope: once per kernel.
+#define EMBER_FOR_EACH(i, n) int i = EMBER_GLOBAL_ID; if (i < (n))
+// Every value i of planes planes of pixels values once, with its plane: dimension 0 of the
+// launch the pixel (rounded up), 1 the plane, so nothing is divided per value. Once per kernel.
+#define EMBER_FOR_EACH_IN_PLANES(i, plane, planes, pixels) \
+    int plane = (int) get_global_id(1), i = plane * (pixels) + (int) get_global_id(0); \
+    if ((int) get_global_id(0) < (pixels))
 // Keeps the first fault only (as kernels/common.cuh does on CUDA).
 inline void ember_record_fault(__global int* fault, int code, int a, int b) {
     if (atomic_cmpxchg(&fault[0], 0, -1) == 0) {
@@ -56,6 +65,11 @@ inline void ember_record_fault(__global int* fault, int code, int a, int b) {
 #define EMBER_EXP(x) expf(x)
 #define EMBER_LOG(x) logf(x)
 #define EMBER_SQRT(x) sqrtf(x)
+// The same two loops as a grid-stride loop over a grid the launcher sized.
+#define EMBER_FOR_EACH(i, n) for (int i = EMBER_GLOBAL_ID; i < (n); i += EMBER_GLOBAL_SIZE)
+#define EMBER_FOR_EACH_IN_PLANES(i, plane, planes, pixels) \
+    for (int i = EMBER_GLOBAL_ID, plane = i / (pixels); i < (planes) * (pixels); \
+             i += EMBER_GLOBAL_SIZE, plane = i / (pixels))
 #endif
 
 // Fault codes, as in ember.backend.cuda.DeviceFault and the OpenCL backend.

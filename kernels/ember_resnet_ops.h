@@ -32,10 +32,18 @@ EMBER_DEVICE float ember_block_sum(float value, EMBER_SHARED_PTR scratch) {
     return total;
 }
 
-// Index of the i-th value of channel c, i running over batch * pixels.
-EMBER_DEVICE int ember_channel_index(int i, int c, int channels, int pixels) {
-    int n = i / pixels;
-    return (n * channels + c) * pixels + (i - n * pixels);
+// A thread's walk over one channel's values, as (image n, pixel q): it starts at the thread's
+// own index into the channel's batch * pixels values and steps EMBER_BLOCK values at a time,
+// without a division per value.
+#define EMBER_CHANNEL_WALK(n, q, batch, pixels) \
+    for (int n = EMBER_LOCAL_ID / (pixels), q = EMBER_LOCAL_ID % (pixels); n < (batch); ember_step(&n, &q, pixels))
+
+EMBER_DEVICE void ember_step(int* n, int* q, int pixels) {
+    *q += EMBER_BLOCK;
+    while (*q >= pixels) {
+        *q -= pixels;
+        *n += 1;
+    }
 }
 
 // y = a + b over n values; y may be a or b.
@@ -43,7 +51,7 @@ EMBER_KERNEL ember_add(int n, EMBER_IN(a), EMBER_IN(b), EMBER_OUT(y)) {
     EMBER_VIEW_IN(a);
     EMBER_VIEW_IN(b);
     EMBER_VIEW_OUT(y);
-    for (int i = EMBER_GLOBAL_ID; i < n; i += EMBER_GLOBAL_SIZE) y[i] = a[i] + b[i];
+    EMBER_FOR_EACH(i, n) y[i] = a[i] + b[i];
 }
 
 // One block per channel: the batch mean and 1/sqrt(biased variance + eps) saved, the running
@@ -61,11 +69,11 @@ EMBER_KERNEL ember_batch_norm_statistics(int batch, int channels, int pixels, EM
     int c = EMBER_GROUP_ID;
     int m = batch * pixels;
     float sum = 0.0f;
-    for (int i = EMBER_LOCAL_ID; i < m; i += EMBER_BLOCK) sum += x[ember_channel_index(i, c, channels, pixels)];
+    EMBER_CHANNEL_WALK(n, q, batch, pixels) sum += x[(n * channels + c) * pixels + q];
     float mean = ember_block_sum(sum, scratch) / m;
     float squares = 0.0f;
-    for (int i = EMBER_LOCAL_ID; i < m; i += EMBER_BLOCK) {
-        float d = x[ember_channel_index(i, c, channels, pixels)] - mean;
+    EMBER_CHANNEL_WALK(n, q, batch, pixels) {
+        float d = x[(n * channels + c) * pixels + q] - mean;
         squares += d * d;
     }
     squares = ember_block_sum(squares, scratch);
@@ -80,7 +88,8 @@ EMBER_KERNEL ember_batch_norm_statistics(int batch, int channels, int pixels, EM
 
 // y = (x - mean) * inv_std * gamma + beta, then + residual where with_residual, then max(., 0)
 // where with_relu. inv_std is spread itself, or 1/sqrt(spread + eps) where spread_is_variance
-// (inference, from the running statistics). y may be x or residual.
+// (inference, from the running statistics). y may be x or residual. residual is read either way:
+// without one, pass x.
 EMBER_KERNEL ember_batch_norm_apply(int batch, int channels, int pixels, EMBER_IN(x), EMBER_IN(gamma),
                                     EMBER_IN(beta), EMBER_IN(mean), EMBER_IN(spread), int spread_is_variance,
                                     float eps, int with_residual, EMBER_IN(residual), int with_relu, EMBER_OUT(y)) {
@@ -91,18 +100,19 @@ EMBER_KERNEL ember_batch_norm_apply(int batch, int channels, int pixels, EMBER_I
     EMBER_VIEW_IN(spread);
     EMBER_VIEW_IN(residual);
     EMBER_VIEW_OUT(y);
-    int n = batch * channels * pixels;
-    for (int i = EMBER_GLOBAL_ID; i < n; i += EMBER_GLOBAL_SIZE) {
-        int c = i / pixels % channels;
+    EMBER_FOR_EACH_IN_PLANES(i, plane, batch * channels, pixels) {
+        int c = plane % channels;
         float inv_std = spread_is_variance ? 1.0f / EMBER_SQRT(spread[c] + eps) : spread[c];
         float v = (x[i] - mean[c]) * inv_std * gamma[c] + beta[c];
-        if (with_residual) v += residual[i];
+        float r = residual[i]; // loaded either way, so a CPU driver can vectorize the select
+        if (with_residual) v += r;
         y[i] = with_relu ? EMBER_RELU(v) : v;
     }
 }
 
 // One block per channel: sums[2c] = sum(g), sums[2c + 1] = sum(g * xhat), with g = dy, or dy
 // masked where the forward output y is not positive when with_relu; dbeta and dgamma accumulate them.
+// The backward kernels read y either way: without the ReLU, pass dy.
 EMBER_KERNEL ember_batch_norm_backward_sums(int batch, int channels, int pixels, EMBER_IN(x), EMBER_IN(dy),
                                             int with_relu, EMBER_IN(y), EMBER_IN(saved_mean),
                                             EMBER_IN(saved_inv_std), EMBER_OUT(sums), EMBER_OUT(dgamma),
@@ -117,11 +127,10 @@ EMBER_KERNEL ember_batch_norm_backward_sums(int batch, int channels, int pixels,
     EMBER_VIEW_OUT(dbeta);
     EMBER_SHARED float scratch[EMBER_BLOCK];
     int c = EMBER_GROUP_ID;
-    int m = batch * pixels;
     float mean = saved_mean[c], inv_std = saved_inv_std[c];
     float sum_g = 0.0f, sum_g_xhat = 0.0f;
-    for (int i = EMBER_LOCAL_ID; i < m; i += EMBER_BLOCK) {
-        int at = ember_channel_index(i, c, channels, pixels);
+    EMBER_CHANNEL_WALK(n, q, batch, pixels) {
+        int at = (n * channels + c) * pixels + q;
         float g = with_relu ? EMBER_RELU_BACKWARD(y[at], dy[at]) : dy[at];
         sum_g += g;
         sum_g_xhat += g * (x[at] - mean) * inv_std;
@@ -148,13 +157,13 @@ EMBER_KERNEL ember_batch_norm_backward_data(int batch, int channels, int pixels,
     EMBER_VIEW_IN(saved_inv_std);
     EMBER_VIEW_IN(sums);
     EMBER_VIEW_OUT(dx);
-    int n = batch * channels * pixels;
     float m = (float) (batch * pixels);
-    for (int i = EMBER_GLOBAL_ID; i < n; i += EMBER_GLOBAL_SIZE) {
-        int c = i / pixels % channels;
+    EMBER_FOR_EACH_IN_PLANES(i, plane, batch * channels, pixels) {
+        int c = plane % channels;
         float inv_std = saved_inv_std[c];
         float xhat = (x[i] - saved_mean[c]) * inv_std;
-        float g = with_relu ? EMBER_RELU_BACKWARD(y[i], dy[i]) : dy[i];
+        float g = dy[i], after = y[i]; // loaded either way, as residual above
+        if (with_relu) g = EMBER_RELU_BACKWARD(after, g);
         dx[i] = gamma[c] * inv_std * (g - sums[2 * c] / m - xhat * sums[2 * c + 1] / m);
     }
 }
@@ -174,8 +183,7 @@ EMBER_KERNEL ember_global_avg_pool(int planes, int pixels, EMBER_IN(x), EMBER_OU
 EMBER_KERNEL ember_global_avg_pool_backward(int planes, int pixels, EMBER_IN(dy), EMBER_OUT(dx)) {
     EMBER_VIEW_IN(dy);
     EMBER_VIEW_OUT(dx);
-    int n = planes * pixels;
-    for (int i = EMBER_GLOBAL_ID; i < n; i += EMBER_GLOBAL_SIZE) dx[i] = dy[i / pixels] / pixels;
+    EMBER_FOR_EACH_IN_PLANES(i, plane, planes, pixels) dx[i] = dy[plane] / pixels;
 }
 
 // Softmax cross-entropy and its gradient, one thread per row: dlogits = (softmax - onehot) / batch;

@@ -89,7 +89,7 @@ final class ResNetOps implements AutoCloseable {
         launcher.launch1d(apply, s.size(), s.batch(), s.channels(), s.pixels(), CudaBuffer.of(x),
                 CudaBuffer.of(gamma), CudaBuffer.of(beta), CudaBuffer.of(mean), CudaBuffer.of(spread),
                 spreadIsVariance ? 1 : 0, eps, residual != null ? 1 : 0,
-                residual != null ? CudaBuffer.of(residual) : null, relu ? 1 : 0, CudaBuffer.of(y));
+                CudaBuffer.of(residual != null ? residual : x), relu ? 1 : 0, CudaBuffer.of(y));
     }
 
     /**
@@ -107,7 +107,7 @@ final class ResNetOps implements AutoCloseable {
         }
         Buffer sums = scratch.sums(2 * s.channels());
         int relu = y != null ? 1 : 0;
-        CudaBuffer mask = y != null ? CudaBuffer.of(y) : null;
+        CudaBuffer mask = CudaBuffer.of(y != null ? y : dy); // read either way (ember_resnet_ops.h)
         launcher.launch(backwardSums, s.channels(), 1, BLOCK, 1, s.batch(), s.channels(), s.pixels(),
                 CudaBuffer.of(x), CudaBuffer.of(dy), relu, mask, CudaBuffer.of(savedMean), CudaBuffer.of(savedInvStd),
                 CudaBuffer.of(sums), CudaBuffer.of(dgamma), CudaBuffer.of(dbeta));

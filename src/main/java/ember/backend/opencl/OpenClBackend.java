@@ -433,16 +433,16 @@ public final class OpenClBackend implements Backend {
         }
         launchGroups("ember_batch_norm_statistics", s.channels(), s.batch(), s.channels(), s.pixels(), x,
                 runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
-        launch("ember_batch_norm_apply", s.size(), s.batch(), s.channels(), s.pixels(), x, gamma, beta, savedMean,
-                savedInvStd, 0, eps, residual != null ? 1 : 0, residual != null ? residual : none, relu ? 1 : 0, y);
+        launchPlanes("ember_batch_norm_apply", s, s.batch(), s.channels(), s.pixels(), x, gamma, beta, savedMean,
+                savedInvStd, 0, eps, residual != null ? 1 : 0, residual != null ? residual : x, relu ? 1 : 0, y);
     }
 
     @Override
     public void batchNormInference(ChannelShape s, Buffer x, Buffer gamma, Buffer beta, Buffer y, Buffer runningMean,
                                    Buffer runningVar, float eps) {
         Checks.channels("batchNormInference", s, x, y, gamma, beta, runningMean, runningVar);
-        launch("ember_batch_norm_apply", s.size(), s.batch(), s.channels(), s.pixels(), x, gamma, beta, runningMean,
-                runningVar, 1, eps, 0, none, 0, y);
+        launchPlanes("ember_batch_norm_apply", s, s.batch(), s.channels(), s.pixels(), x, gamma, beta, runningMean,
+                runningVar, 1, eps, 0, x, 0, y);
     }
 
     @Override
@@ -464,10 +464,10 @@ public final class OpenClBackend implements Backend {
         Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
         cl_mem sums = scratch(2 * s.channels()).memory();
         int relu = y != null ? 1 : 0;
-        Buffer mask = y != null ? y : none;
+        Buffer mask = y != null ? y : dy; // read either way (ember_resnet_ops.h)
         launchGroups("ember_batch_norm_backward_sums", s.channels(), s.batch(), s.channels(), s.pixels(), x, dy,
                 relu, mask, savedMean, savedInvStd, sums, 0, dgamma, dbeta);
-        launch("ember_batch_norm_backward_data", s.size(), s.batch(), s.channels(), s.pixels(), x, dy, relu, mask,
+        launchPlanes("ember_batch_norm_backward_data", s, s.batch(), s.channels(), s.pixels(), x, dy, relu, mask,
                 gamma, savedMean, savedInvStd, sums, 0, dx);
     }
 
@@ -480,7 +480,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public void globalAvgPoolBackward(ChannelShape s, Buffer dy, Buffer dx) {
         Checks.pooling("globalAvgPoolBackward", s, "dx", dx, "dy", dy);
-        launch("ember_global_avg_pool_backward", s.size(), s.batch() * s.channels(), s.pixels(), dy, dx);
+        launchPlanes("ember_global_avg_pool_backward", s, s.batch() * s.channels(), s.pixels(), dy, dx);
     }
 
     /** Laps as markers in the queue, timed by when the device completed them. */
@@ -546,6 +546,13 @@ public final class OpenClBackend implements Backend {
     private void launchGroups(String kernel, int groups, Object... args) {
         if (groups > 0) {
             enqueue(kernel, new long[] {(long) groups * BLOCK}, new long[] {BLOCK}, args);
+        }
+    }
+
+    /** One work-item per value of the planes of s: pixels (rounded up) by planes (EMBER_FOR_EACH_IN_PLANES). */
+    private void launchPlanes(String kernel, ChannelShape s, Object... args) {
+        if (s.size() > 0) {
+            enqueue(kernel, new long[] {roundUp(s.pixels(), ROUND), (long) s.batch() * s.channels()}, null, args);
         }
     }
 

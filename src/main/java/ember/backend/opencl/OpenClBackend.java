@@ -297,11 +297,11 @@ public final class OpenClBackend implements Backend {
                 momentum, weightDecay, useMomentum ? 1 : 0);
     }
 
-    // ResNet's 3 x 3 convolutions (stride 1, padding 1) run as direct kernels over zero-padded
-    // copies of their inputs (kernels/opencl/conv3x3.cl); the others as im2col + GEMM over the
-    // whole batch: the images are unfolded into the scratch buffer (per image, patch rows of
-    // inChannels·k² by output pixels) and multiplied by the weights, image by image in the third
-    // launch dimension.
+    // ResNet's convolutions (3 x 3 at stride 1 and 2, the 1 x 1 stride-2 shortcut) run as direct
+    // kernels (kernels/opencl/conv_direct.cl, planned by DirectConv), the 3 x 3 ones over
+    // zero-padded copies of their inputs; the others as im2col + GEMM over the whole batch: the
+    // images are unfolded into the scratch buffer (per image, patch rows of inChannels·k² by
+    // output pixels) and multiplied by the weights, image by image in the third launch dimension.
 
     /** Images per part of the direct weight gradient: its parts are summed in order afterwards. */
     private static final int FILTER_CHUNK = 16;
@@ -309,9 +309,10 @@ public final class OpenClBackend implements Backend {
     @Override
     public void conv2d(ConvShape s, Buffer x, Buffer w, Buffer y) {
         Checks.conv(s, x, w, y);
-        if (DirectConv.forward(s)) {
-            Buffer padded = pad(s.batch() * s.inChannels(), s.height(), s.width(), x, 0);
-            direct(s.batch(), s.inChannels(), s.height(), s.width(), s.outChannels(), padded, w, y);
+        String kernel = DirectConv.forward(s);
+        if (kernel != null) {
+            Buffer input = DirectConv.padded(s) ? pad(s.batch() * s.inChannels(), s.height(), s.width(), x, 0) : x;
+            direct(kernel, s, s.inChannels(), s.outChannels(), input, w, y);
             return;
         }
         int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
@@ -324,14 +325,24 @@ public final class OpenClBackend implements Backend {
     @Override
     public void conv2dBackwardData(ConvShape s, Buffer dy, Buffer w, Buffer dx) {
         Checks.conv(s, dx, w, dy);
-        if (DirectConv.backwardData(s)) {
+        String kernel = DirectConv.backwardData(s);
+        if (kernel != null && s.stride() == 1) {
             // The adjoint of a stride-1, padding-1 3 x 3 convolution is one too, with the taps
             // reversed and in and out exchanged.
             int padded = s.batch() * s.outChannels() * (s.height() + 2) * (s.width() + 2);
             Buffer flipped = scratch(s.weightSize() + padded).slice(0, s.weightSize());
             launch("ember_flip3x3", s.weightSize(), s.outChannels(), s.inChannels(), w, flipped);
             Buffer dyPadded = pad(s.batch() * s.outChannels(), s.height(), s.width(), dy, s.weightSize());
-            direct(s.batch(), s.outChannels(), s.height(), s.width(), s.inChannels(), dyPadded, flipped, dx);
+            direct(kernel, s, s.outChannels(), s.inChannels(), dyPadded, flipped, dx);
+            return;
+        }
+        if (kernel != null) {
+            // At stride 2, each input pixel gathers the taps of its row's and column's parity.
+            Buffer input = DirectConv.padded(s) ? pad(s.batch() * s.outChannels(), s.outHeight(), s.outWidth(), dy, 0)
+                    : dy;
+            enqueue(kernel, new long[] {s.outWidth() / 8, s.outHeight(),
+                (long) s.batch() * (s.inChannels() / DirectConv.DATA_BLOCK)}, null, s.inChannels(), s.height(),
+                    s.width(), s.outChannels(), s.outHeight(), s.outWidth(), input, w, dx);
             return;
         }
         int pixels = s.outHeight() * s.outWidth(), cols = s.patchSize() * pixels;
@@ -344,13 +355,16 @@ public final class OpenClBackend implements Backend {
     @Override
     public void conv2dBackwardFilter(ConvShape s, Buffer x, Buffer dy, Buffer dw) {
         Checks.conv(s, x, dw, dy);
-        if (DirectConv.filter(s)) {
+        String kernel = DirectConv.filter(s);
+        if (kernel != null) {
             int parts = (s.batch() + FILTER_CHUNK - 1) / FILTER_CHUNK, partSize = parts * s.weightSize();
-            Buffer padded = pad(s.batch() * s.inChannels(), s.height(), s.width(), x, partSize);
+            Buffer input = DirectConv.padded(s) ? pad(s.batch() * s.inChannels(), s.height(), s.width(), x, partSize)
+                    : x;
             Buffer part = scratch(partSize).slice(0, partSize);
-            String kernel = "ember_conv3x3_filter_v" + DirectConv.vectorWidth(s.width());
+            int pad = DirectConv.padded(s) ? 2 : 0;
             enqueue(kernel, new long[] {s.inChannels(), s.outChannels() / 2, parts}, null, s.batch(), FILTER_CHUNK,
-                    s.inChannels(), s.height(), s.width(), s.outChannels(), padded, dy, part);
+                    s.inChannels(), s.height() + pad, s.width() + pad, s.outChannels(), s.outHeight(), s.outWidth(),
+                    input, dy, part);
             launch("ember_sum_rows", s.weightSize(), part, dw, parts, s.weightSize());
             return;
         }
@@ -374,12 +388,16 @@ public final class OpenClBackend implements Backend {
         return padded;
     }
 
-    /** The direct 3 x 3 convolution of padded input planes into y. */
-    private void direct(int batch, int inChannels, int h, int w, int outChannels, Buffer padded, Buffer weights,
+    /**
+     * A direct forward kernel of s's geometry from {@code inChannels} input planes (padded where
+     * the kernel is 3 x 3) to {@code outChannels} output planes of s's output size.
+     */
+    private void direct(String kernel, ConvShape s, int inChannels, int outChannels, Buffer input, Buffer weights,
                         Buffer y) {
-        int vector = DirectConv.vectorWidth(w);
-        enqueue("ember_conv3x3_v" + vector, new long[] {w / vector, h, (long) batch * (outChannels / DirectConv.BLOCK)},
-                null, inChannels, h, w, outChannels, padded, weights, y);
+        int pad = DirectConv.padded(s) ? 2 : 0, vector = DirectConv.vectorWidth(s);
+        enqueue(kernel, new long[] {s.outWidth() / vector, s.outHeight(),
+            (long) s.batch() * (outChannels / DirectConv.FORWARD_BLOCK)}, null, inChannels, s.height() + pad,
+                s.width() + pad, outChannels, s.outHeight(), s.outWidth(), input, weights, y);
     }
 
     private static int imageIn(ConvShape s) {

@@ -68,6 +68,13 @@ final class NetworkParityCases {
         // square, 17 images (a second part of 1), and 3 input channels (the stem).
         new ConvShape(17, 16, 8, 32, 16, 3, 1, 1),
         new ConvShape(2, 3, 8, 16, 16, 3, 1, 1),
+        // Its stride-2 kernels (3×3 and the 1×1 shortcut; 8-wide output rows, backward-data in
+        // blocks of 8 input channels): two vectors per output row on a plane that is not
+        // square with a second weight-gradient part, and three data blocks with two forward blocks.
+        new ConvShape(17, 8, 6, 32, 16, 3, 2, 1),
+        new ConvShape(17, 8, 6, 32, 16, 1, 2, 0),
+        new ConvShape(2, 24, 4, 16, 32, 3, 2, 1),
+        new ConvShape(2, 24, 4, 16, 32, 1, 2, 0),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {

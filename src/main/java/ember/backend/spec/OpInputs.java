@@ -59,10 +59,6 @@ public final class OpInputs implements AutoCloseable {
         return buffer;
     }
 
-    public Buffer zeros(int length) {
-        return own(backend.allocate(length));
-    }
-
     /** The op, what it writes (as {@link #read} and {@link #readActivations} give it), and one buffer it writes. */
     public OpRun run(Runnable op, Supplier<float[]> output, Buffer written) {
         return new OpRun(backend, buffers, op, output, written);

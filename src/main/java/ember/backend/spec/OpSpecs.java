@@ -25,7 +25,8 @@ import java.util.Set;
  * benchmarks time (ResNet20's ops at batch 128, training's GEMM shapes, and the peaks each
  * backend is measured against). The parity cases build ops from the same factories, and check
  * {@link #resnet20} at a small batch. FLOPs count a multiply-add as 2 and the textbook formula's
- * arithmetic; a convolution counts as direct convolution, whatever algorithm runs it.
+ * arithmetic; a convolution counts as direct convolution, whatever algorithm runs it. Outputs
+ * an op overwrites start random too, so a value a kernel forgets to write shows in parity.
  */
 public final class OpSpecs {
     private OpSpecs() {}
@@ -140,7 +141,7 @@ public final class OpSpecs {
         return new OpSpec("conv2d", describe(c), Set.of(CONV2D), convFlops(c),
                 floats((long) c.inputSize() + c.weightSize() + c.outputSize()), in -> {
                     Buffer x = in.activations(c.inputSize(), c.height(), c.width());
-                    Buffer w = in.uniform(c.weightSize()), y = in.zeros(c.outputSize());
+                    Buffer w = in.uniform(c.weightSize()), y = in.uniform(c.outputSize());
                     return in.run(() -> in.backend().conv2d(c, x, w, y),
                             () -> in.readActivations(y, c.outHeight(), c.outWidth()), y);
                 });
@@ -151,7 +152,7 @@ public final class OpSpecs {
         return new OpSpec("conv2dBackwardData", describe(c), Set.of(CONV2D_BACKWARD_DATA), convFlops(c),
                 floats((long) c.outputSize() + c.weightSize() + c.inputSize()), in -> {
                     Buffer dy = in.activations(c.outputSize(), c.outHeight(), c.outWidth());
-                    Buffer w = in.uniform(c.weightSize()), dx = in.zeros(c.inputSize());
+                    Buffer w = in.uniform(c.weightSize()), dx = in.uniform(c.inputSize());
                     return in.run(() -> in.backend().conv2dBackwardData(c, dy, w, dx),
                             () -> in.readActivations(dx, c.height(), c.width()), dx);
                 });
@@ -179,7 +180,7 @@ public final class OpSpecs {
                 floats(2L * s.size() + 8L * c), in -> {
                     Buffer x = in.uniform(s.size()), gamma = in.uniform(c), beta = in.uniform(c);
                     Buffer runningMean = in.uniform(c), runningVar = in.uniform(c, 0.1, 1.1);
-                    Buffer y = in.zeros(s.size()), savedMean = in.zeros(c), savedInvStd = in.zeros(c);
+                    Buffer y = in.uniform(s.size()), savedMean = in.uniform(c), savedInvStd = in.uniform(c);
                     return in.run(() -> in.backend().batchNormTraining(s, x, gamma, beta, y, runningMean, runningVar,
                                     savedMean, savedInvStd, BN_MOMENTUM, BN_EPS),
                             () -> in.read(y, runningMean, runningVar, savedMean, savedInvStd), y);
@@ -197,7 +198,7 @@ public final class OpSpecs {
                 floats(3L * s.size() + 7L * c), in -> {
                     Buffer x = in.uniform(s.size()), dy = in.uniform(s.size()), gamma = in.uniform(c);
                     Buffer savedMean = in.uniform(c), savedInvStd = in.uniform(c, 0.5, 1.5);
-                    Buffer dx = in.zeros(s.size()), dgamma = in.uniform(c), dbeta = in.uniform(c);
+                    Buffer dx = in.uniform(s.size()), dgamma = in.uniform(c), dbeta = in.uniform(c);
                     return in.run(() -> in.backend().batchNormBackward(s, x, dy, gamma, savedMean, savedInvStd, dx,
                             dgamma, dbeta), () -> in.read(dx, dgamma, dbeta), dx);
                 });
@@ -206,7 +207,7 @@ public final class OpSpecs {
     /** y = max(x, 0): 1 FLOP per value; x read, y written. */
     public static OpSpec relu(int n) {
         return new OpSpec("relu", "n=" + n, Set.of(RELU), n, floats(2L * n), in -> {
-            Buffer x = in.uniform(n), y = in.zeros(n);
+            Buffer x = in.uniform(n), y = in.uniform(n);
             return in.run(() -> in.backend().relu(x, y), () -> in.read(y), y);
         });
     }
@@ -214,7 +215,7 @@ public final class OpSpecs {
     /** y = a + b: 1 FLOP per value; a and b read, y written. */
     public static OpSpec add(int n) {
         return new OpSpec("add", "n=" + n, Set.of(ADD), n, floats(3L * n), in -> {
-            Buffer a = in.uniform(n), b = in.uniform(n), y = in.zeros(n);
+            Buffer a = in.uniform(n), b = in.uniform(n), y = in.uniform(n);
             return in.run(() -> in.backend().add(a, b, y), () -> in.read(y), y);
         });
     }
@@ -223,7 +224,7 @@ public final class OpSpecs {
     public static OpSpec copy(int n) {
         String shape = n % (1 << 18) == 0 ? (n >> 18) + " MiB" : "n=" + n;
         return new OpSpec("copy", shape, Set.of(), 0, floats(2L * n), in -> {
-            Buffer src = in.uniform(n), dst = in.zeros(n);
+            Buffer src = in.uniform(n), dst = in.uniform(n);
             return in.run(() -> in.backend().copy(src, dst), () -> in.read(dst), dst);
         });
     }
@@ -233,7 +234,7 @@ public final class OpSpecs {
         int pooled = s.batch() * s.channels();
         return new OpSpec("globalAvgPool", describe(s), Set.of(GLOBAL_AVG_POOL), s.size(),
                 floats((long) s.size() + pooled), in -> {
-                    Buffer x = in.uniform(s.size()), y = in.zeros(pooled);
+                    Buffer x = in.uniform(s.size()), y = in.uniform(pooled);
                     return in.run(() -> in.backend().globalAvgPool(s, x, y), () -> in.read(y), y);
                 });
     }
@@ -243,7 +244,7 @@ public final class OpSpecs {
         int pooled = s.batch() * s.channels();
         return new OpSpec("globalAvgPoolBackward", describe(s), Set.of(GLOBAL_AVG_POOL_BACKWARD), s.size(),
                 floats((long) s.size() + pooled), in -> {
-                    Buffer dy = in.uniform(pooled), dx = in.zeros(s.size());
+                    Buffer dy = in.uniform(pooled), dx = in.uniform(s.size());
                     return in.run(() -> in.backend().globalAvgPoolBackward(s, dy, dx), () -> in.read(dx), dx);
                 });
     }
@@ -257,7 +258,7 @@ public final class OpSpecs {
         return new OpSpec("softmaxCrossEntropy", batch + "x" + classes, Set.of(SOFTMAX_CROSS_ENTROPY), 5L * logits,
                 floats(2L * logits + batch + 4), in -> {
                     Buffer x = in.uniform(logits, -4, 4), labels = in.integers(batch, classes);
-                    Buffer dlogits = in.zeros(logits), sums = in.uniform(2);
+                    Buffer dlogits = in.uniform(logits), sums = in.uniform(2);
                     return in.run(() -> in.backend().softmaxCrossEntropy(batch, classes, x, labels, dlogits, sums),
                             () -> in.read(dlogits, sums), dlogits);
                 });

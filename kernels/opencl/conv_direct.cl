@@ -6,11 +6,12 @@
 // planned by ember.backend.opencl.DirectConv.
 
 // xp[plane][py][px] = x[plane][py - 1][px - 1], 0 on the border; planes of (h + 2) x (w + 2).
-__kernel void ember_pad1(int planes, int h, int w_, __global const float* x, int xo, __global float* xp, int xpo) {
-    int i = get_global_id(0), hp = h + 2, wp = w_ + 2;
-    if (i >= planes * hp * wp) return;
-    int ix = i % wp - 1, iy = i / wp % hp - 1, plane = i / (wp * hp);
-    xp[xpo + i] = ix >= 0 && ix < w_ && iy >= 0 && iy < h ? x[xo + (plane * h + iy) * w_ + ix] : 0.0f;
+// One work-item per padded value, launched as exactly (w + 2, h + 2, planes): no division per
+// value, which a CPU driver cannot vectorize.
+__kernel void ember_pad1(int h, int w_, __global const float* x, int xo, __global float* xp, int xpo) {
+    int px = get_global_id(0), py = get_global_id(1), plane = get_global_id(2), ix = px - 1, iy = py - 1;
+    bool inside = ix >= 0 && ix < w_ && iy >= 0 && iy < h;
+    xp[xpo + (plane * (h + 2) + py) * (w_ + 2) + px] = inside ? x[xo + (plane * h + iy) * w_ + ix] : 0.0f;
 }
 
 // The weights of stride-1 backward-data as a forward convolution: wt[c][o][8 - t] = w[o][c][t]

@@ -384,7 +384,7 @@ public final class OpenClBackend implements Backend {
     private Buffer pad(int planes, int h, int w, Buffer x, int after) {
         int size = planes * (h + 2) * (w + 2);
         Buffer padded = scratch(after + size).slice(after, size);
-        launch("ember_pad1", size, planes, h, w, x, padded);
+        enqueue("ember_pad1", new long[] {w + 2, h + 2, planes}, null, h, w, x, padded);
         return padded;
     }
 

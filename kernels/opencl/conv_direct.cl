@@ -1,9 +1,10 @@
 // Direct convolutions for ResNet's shapes: 3 x 3 with padding 1 at stride 1 or 2, and the 1 x 1
 // stride-2 shortcut, over NCHW batches. The 3 x 3 kernels read planes first padded by one zero on
-// every side (ember_pad1), so the inner loops have no bounds tests; each loads a row segment of
-// VEC neighbouring outputs' inputs as one vector (at stride 2, the even lanes of a 2 * VEC-wide
-// load). Output widths must be multiples of VEC. Launcher: ember.backend.opencl.OpenClBackend,
-// planned by ember.backend.opencl.DirectConv.
+// every side (ember_pad1), so the inner loops have no bounds tests. Each loads the inputs of a
+// segment of neighbouring outputs as one vector (at stride 2, the even lanes of a double-width
+// load): 16 of one row, 8, or 8 of each of two rows where rows are not a multiple of 16 wide.
+// Output widths must be multiples of 8. Launcher: ember.backend.opencl.OpenClBackend, planned
+// by ember.backend.opencl.DirectConv.
 
 // xp[plane][py][px] = x[plane][py - 1][px - 1], 0 on the border; planes of (h + 2) x (w + 2).
 // One work-item per padded value, launched as exactly (w + 2, h + 2, planes): no division per
@@ -23,22 +24,34 @@ __kernel void ember_flip3x3(int out_c, int in_c, __global const float* w, int wo
     wt[wto + (c * out_c + o) * 9 + 8 - t] = w[wo + i];
 }
 
-// A row segment's inputs: VEC neighbours at stride 1, the even lanes of 2 * VEC at stride 2.
+// A segment's inputs as one vector: SEG neighbours at stride 1, the even lanes of 2 * SEG at
+// stride 2; the x2 forms take the segment and the one below it (rows S apart, wp wide) together,
+// so that 8-wide rows still fill 16 lanes.
 #define EMBER_LOAD_S1_16(p) vload16(0, p)
 #define EMBER_LOAD_S1_8(p) vload8(0, p)
 #define EMBER_LOAD_S2_8(p) vload16(0, p).even
+#define EMBER_LOAD_S1_8X2(p) (float16) (vload8(0, p), vload8(0, (p) + wp))
+#define EMBER_LOAD_S2_8X2(p) (float16) (vload16(0, p).even, vload16(0, (p) + 2 * wp).even)
+// Output segments, and dy's in the weight gradient: rows ow wide.
+#define EMBER_LOAD_16(p) vload16(0, p)
+#define EMBER_LOAD_8(p) vload8(0, p)
+#define EMBER_LOAD_8X2(p) (float16) (vload8(0, p), vload8(0, (p) + ow))
+#define EMBER_STORE_16(v, p) vstore16(v, 0, p)
+#define EMBER_STORE_8(v, p) vstore8(v, 0, p)
+#define EMBER_STORE_8X2(v, p) vstore8((v).lo, 0, p); vstore8((v).hi, 0, (p) + ow)
 
 // Output channels per work-item of the forward kernels: 16 vector accumulators, each weight
 // loaded once per VEC outputs and each input vector used for 16 channels.
 #define EMBER_CONV_CB 16
 
-// y[z][o][row][x0 .. x0 + VEC) for o in one block of EMBER_CONV_CB channels, from input planes of
-// hp x wp (padded where K is 3): dimension 0 the VEC-wide segment of the row, 1 the row, 2 the
-// image times the channel blocks. Sums run over channels, then taps, in order.
-#define EMBER_CONV_FORWARD(NAME, VEC, K, S, LOAD)                                                     \
+// y[z][o][row .. row + ROWS)[x0 .. x0 + SEG) (VEC = ROWS * SEG values) for o in one block of
+// EMBER_CONV_CB channels, from input planes of hp x wp (padded where K is 3): dimension 0 the
+// segment of the row, 1 the rows, 2 the image times the channel blocks. Sums run over channels,
+// then taps, in order.
+#define EMBER_CONV_FORWARD(NAME, VEC, SEG, ROWS, K, S, LOAD, STORE)                                   \
 __kernel void NAME(int in_c, int hp, int wp, int out_c, int oh, int ow, __global const float* xp,    \
                    int xpo, __global const float* w, int wo, __global float* y, int yo) {             \
-    int x0 = get_global_id(0) * VEC, row = get_global_id(1), blocks = out_c / EMBER_CONV_CB;        \
+    int x0 = get_global_id(0) * SEG, row = get_global_id(1) * ROWS, blocks = out_c / EMBER_CONV_CB; \
     int z = get_global_id(2) / blocks, o0 = get_global_id(2) % blocks * EMBER_CONV_CB;              \
     if (x0 >= ow || row >= oh) return;                                                                \
     __global const float* in = xp + xpo + (z * in_c * hp + row * S) * wp + x0 * S;                 \
@@ -52,21 +65,24 @@ __kernel void NAME(int in_c, int hp, int wp, int out_c, int oh, int ow, __global
                 acc[j] += wz[(j * in_c + c) * K * K + t] * v;                                         \
         }                                                                                             \
     }                                                                                                 \
-    __global float* out = y + yo + ((z * out_c + o0) * oh + row) * ow + x0;                         \
-    _Pragma("unroll") for (int j = 0; j < EMBER_CONV_CB; j++) vstore##VEC(acc[j], 0, out + j * oh * ow); \
+    __global float* out = y + yo + ((z * out_c + o0) * oh + row) * ow + x0;                          \
+    _Pragma("unroll") for (int j = 0; j < EMBER_CONV_CB; j++) { STORE(acc[j], out + j * oh * ow); }  \
 }
 
-EMBER_CONV_FORWARD(ember_conv3x3_v16, 16, 3, 1, EMBER_LOAD_S1_16)
-EMBER_CONV_FORWARD(ember_conv3x3_v8, 8, 3, 1, EMBER_LOAD_S1_8)
-EMBER_CONV_FORWARD(ember_conv3x3_s2_v8, 8, 3, 2, EMBER_LOAD_S2_8)
-EMBER_CONV_FORWARD(ember_conv1x1_s2_v8, 8, 1, 2, EMBER_LOAD_S2_8)
+EMBER_CONV_FORWARD(ember_conv3x3_v16, 16, 16, 1, 3, 1, EMBER_LOAD_S1_16, EMBER_STORE_16)
+EMBER_CONV_FORWARD(ember_conv3x3_v8, 8, 8, 1, 3, 1, EMBER_LOAD_S1_8, EMBER_STORE_8)
+EMBER_CONV_FORWARD(ember_conv3x3_v8x2, 16, 8, 2, 3, 1, EMBER_LOAD_S1_8X2, EMBER_STORE_8X2)
+EMBER_CONV_FORWARD(ember_conv3x3_s2_v8, 8, 8, 1, 3, 2, EMBER_LOAD_S2_8, EMBER_STORE_8)
+EMBER_CONV_FORWARD(ember_conv3x3_s2_v8x2, 16, 8, 2, 3, 2, EMBER_LOAD_S2_8X2, EMBER_STORE_8X2)
+EMBER_CONV_FORWARD(ember_conv1x1_s2_v8, 8, 8, 1, 1, 2, EMBER_LOAD_S2_8, EMBER_STORE_8)
+EMBER_CONV_FORWARD(ember_conv1x1_s2_v8x2, 16, 8, 2, 1, 2, EMBER_LOAD_S2_8X2, EMBER_STORE_8X2)
 
 // The weight gradient in parts: part[k][o][c][t] = the sum over images k * chunk .. (k + 1) *
 // chunk of dy[z][o] correlated with xp[z][c] (planes of hp x wp) at tap t, for two output
 // channels o per work-item (dimension 0 the input channel c, 1 the pair of output channels, 2 the
 // part k). Images, rows and segments in order, then each vector's lanes in a fixed tree;
 // ember_sum_rows adds the parts in order, so the result does not depend on the schedule.
-#define EMBER_CONV_FILTER(NAME, VEC, K, S, LOAD)                                                      \
+#define EMBER_CONV_FILTER(NAME, VEC, SEG, ROWS, K, S, LOAD, LOAD_DY)                               \
 __kernel void NAME(int batch, int chunk, int in_c, int hp, int wp, int out_c, int oh, int ow,        \
                    __global const float* xp, int xpo, __global const float* dy, int dyo,             \
                    __global float* part, int parto) {                                                 \
@@ -78,10 +94,10 @@ __kernel void NAME(int batch, int chunk, int in_c, int hp, int wp, int out_c, in
     for (int z = k * chunk; z < last; z++) {                                                          \
         __global const float* in = xp + xpo + (z * in_c + c) * hp * wp;                              \
         __global const float* d = dy + dyo + (z * out_c + o) * oh * ow;                              \
-        for (int row = 0; row < oh; row++) {                                                          \
-            for (int x0 = 0; x0 < ow; x0 += VEC) {                                                    \
-                float##VEC d0 = vload##VEC(0, d + row * ow + x0);                                     \
-                float##VEC d1 = vload##VEC(0, d + oh * ow + row * ow + x0);                           \
+        for (int row = 0; row < oh; row += ROWS) {                                                    \
+            for (int x0 = 0; x0 < ow; x0 += SEG) {                                                    \
+                float##VEC d0 = LOAD_DY(d + row * ow + x0);                                           \
+                float##VEC d1 = LOAD_DY(d + oh * ow + row * ow + x0);                                 \
                 _Pragma("unroll") for (int t = 0; t < K * K; t++) {                                   \
                     float##VEC v = LOAD(in + (row * S + t / K) * wp + x0 * S + t % K);               \
                     a0[t] += d0 * v;                                                                  \
@@ -108,10 +124,13 @@ float ember_lanes16(float16 v) {
     return ember_lanes8(v.lo + v.hi);
 }
 
-EMBER_CONV_FILTER(ember_conv3x3_filter_v16, 16, 3, 1, EMBER_LOAD_S1_16)
-EMBER_CONV_FILTER(ember_conv3x3_filter_v8, 8, 3, 1, EMBER_LOAD_S1_8)
-EMBER_CONV_FILTER(ember_conv3x3_s2_filter_v8, 8, 3, 2, EMBER_LOAD_S2_8)
-EMBER_CONV_FILTER(ember_conv1x1_s2_filter_v8, 8, 1, 2, EMBER_LOAD_S2_8)
+EMBER_CONV_FILTER(ember_conv3x3_filter_v16, 16, 16, 1, 3, 1, EMBER_LOAD_S1_16, EMBER_LOAD_16)
+EMBER_CONV_FILTER(ember_conv3x3_filter_v8, 8, 8, 1, 3, 1, EMBER_LOAD_S1_8, EMBER_LOAD_8)
+EMBER_CONV_FILTER(ember_conv3x3_filter_v8x2, 16, 8, 2, 3, 1, EMBER_LOAD_S1_8X2, EMBER_LOAD_8X2)
+EMBER_CONV_FILTER(ember_conv3x3_s2_filter_v8, 8, 8, 1, 3, 2, EMBER_LOAD_S2_8, EMBER_LOAD_8)
+EMBER_CONV_FILTER(ember_conv3x3_s2_filter_v8x2, 16, 8, 2, 3, 2, EMBER_LOAD_S2_8X2, EMBER_LOAD_8X2)
+EMBER_CONV_FILTER(ember_conv1x1_s2_filter_v8, 8, 8, 1, 1, 2, EMBER_LOAD_S2_8, EMBER_LOAD_8)
+EMBER_CONV_FILTER(ember_conv1x1_s2_filter_v8x2, 16, 8, 2, 1, 2, EMBER_LOAD_S2_8X2, EMBER_LOAD_8X2)
 
 // Input channels per work-item of the stride-2 backward-data kernels: two vector accumulators
 // each (even and odd columns).

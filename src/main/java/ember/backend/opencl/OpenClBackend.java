@@ -340,7 +340,7 @@ public final class OpenClBackend implements Backend {
             // At stride 2, each input pixel gathers the taps of its row's and column's parity.
             Buffer input = DirectConv.padded(s) ? pad(s.batch() * s.outChannels(), s.outHeight(), s.outWidth(), dy, 0)
                     : dy;
-            enqueue(kernel, new long[] {s.outWidth() / 8, s.outHeight(),
+            enqueue(kernel, new long[] {s.outWidth() / DirectConv.DATA_SEGMENT, s.outHeight(),
                 (long) s.batch() * (s.inChannels() / DirectConv.DATA_BLOCK)}, null, s.inChannels(), s.height(),
                     s.width(), s.outChannels(), s.outHeight(), s.outWidth(), input, w, dx);
             return;
@@ -394,8 +394,8 @@ public final class OpenClBackend implements Backend {
      */
     private void direct(String kernel, ConvShape s, int inChannels, int outChannels, Buffer input, Buffer weights,
                         Buffer y) {
-        int pad = DirectConv.padded(s) ? 2 : 0, vector = DirectConv.vectorWidth(s);
-        enqueue(kernel, new long[] {s.outWidth() / vector, s.outHeight(),
+        int pad = DirectConv.padded(s) ? 2 : 0;
+        enqueue(kernel, new long[] {s.outWidth() / DirectConv.segment(s), s.outHeight() / DirectConv.rows(s),
             (long) s.batch() * (outChannels / DirectConv.FORWARD_BLOCK)}, null, inChannels, s.height() + pad,
                 s.width() + pad, outChannels, s.outHeight(), s.outWidth(), input, weights, y);
     }

@@ -68,13 +68,16 @@ final class NetworkParityCases {
         // square, 17 images (a second part of 1), and 3 input channels (the stem).
         new ConvShape(17, 16, 8, 32, 16, 3, 1, 1),
         new ConvShape(2, 3, 8, 16, 16, 3, 1, 1),
-        // Its stride-2 kernels (3×3 and the 1×1 shortcut; 8-wide output rows, backward-data in
-        // blocks of 8 input channels): two vectors per output row on a plane that is not
-        // square with a second weight-gradient part, and three data blocks with two forward blocks.
+        // Its stride-2 kernels (3×3 and the 1×1 shortcut; 8-wide output segments from one row where
+        // the output height is odd, else two; backward-data in blocks of 8 input channels): two
+        // segments per output row on a plane that is not square with a second weight-gradient
+        // part, and three data blocks with two forward blocks; then stride 1 on 8-wide rows of
+        // odd height (one-row segments; 64×64 @ 8×8 above takes two rows).
         new ConvShape(17, 8, 6, 32, 16, 3, 2, 1),
         new ConvShape(17, 8, 6, 32, 16, 1, 2, 0),
         new ConvShape(2, 24, 4, 16, 32, 3, 2, 1),
         new ConvShape(2, 24, 4, 16, 32, 1, 2, 0),
+        new ConvShape(2, 16, 5, 8, 16, 3, 1, 1),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {

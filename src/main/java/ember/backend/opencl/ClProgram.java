@@ -41,7 +41,8 @@ final class ClProgram implements AutoCloseable {
      * ops written once for both), then the OpenCL-only sources.
      */
     static final List<String> SOURCES = List.of("ember_dialect.h", "ember_elementwise.h", "ember_resnet_ops.h",
-            "elementwise.cl", "loss.cl", "optimizer.cl", "gemm.cl", "conv.cl", "conv_direct.cl");
+            "elementwise.cl", "loss.cl", "optimizer.cl", "gemm.cl", "conv.cl", "conv_direct.cl",
+            "batchnorm_planes.cl");
     static final String OPTIONS = "-cl-std=CL1.2";
 
     private final cl_program program;

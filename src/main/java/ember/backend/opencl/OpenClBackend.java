@@ -47,12 +47,23 @@ import org.jocl.cl_mem;
  * Use from one thread at a time.
  */
 public final class OpenClBackend implements Backend {
+    /**
+     * How batch norm sums each channel: in PLANES, one work-item per (image, channel) plane, then
+     * one per channel over the batch (kernels/opencl/batchnorm_planes.cl: whole vectors on a CPU
+     * device); in GROUPS, one work-group per channel (kernels/ember_resnet_ops.h, shared with CUDA:
+     * the GPU's way). Both sum in a fixed order.
+     */
+    public enum Reductions {
+        PLANES, GROUPS
+    }
+
     /** Work-items per group dimension the global sizes are rounded up to (kernels check their bounds). */
     private static final int ROUND = 64, ROUND_2D = 16;
     /** Work-items per group of the reductions: EMBER_BLOCK in kernels/ember_dialect.h. */
     private static final int BLOCK = 256;
 
     private final OpenClDevices.Device device;
+    private final Reductions reductions;
     private final cl_context context;
     private final cl_command_queue queue;
     private final ClProgram program;
@@ -66,8 +77,9 @@ public final class OpenClBackend implements Backend {
     private long allocations;
     private boolean closed;
 
-    private OpenClBackend(OpenClDevices.Device device) {
+    private OpenClBackend(OpenClDevices.Device device, Reductions reductions) {
         this.device = device;
+        this.reductions = reductions;
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
         // Profiling on: the phase timer reads when marks in the queue completed.
         this.queue = clCreateCommandQueue(context, device.id(), CL_QUEUE_PROFILING_ENABLE, null);
@@ -84,6 +96,11 @@ public final class OpenClBackend implements Backend {
      * of {@link OpenClDevices#list()}); an IllegalArgumentException names what was found otherwise.
      */
     public static OpenClBackend open(String device) {
+        return open(device, null);
+    }
+
+    /** As {@link #open(String)}, with batch norm's reductions as given (null: PLANES on a CPU device, else GROUPS). */
+    public static OpenClBackend open(String device, Reductions reductions) {
         OpenClDevices.Listing listing = OpenClDevices.list();
         if (!listing.any()) {
             throw new IllegalArgumentException("--device " + device + ": " + listing.reason());
@@ -100,7 +117,9 @@ public final class OpenClBackend implements Backend {
                         + listing.table());
             }
         }
-        return new OpenClBackend(listing.devices().get(index));
+        OpenClDevices.Device chosen = listing.devices().get(index);
+        return new OpenClBackend(chosen, reductions != null ? reductions
+                : chosen.gpu() ? Reductions.GROUPS : Reductions.PLANES);
     }
 
     @Override
@@ -110,7 +129,8 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public String description() {
-        return "opencl (" + device.describe() + "; kernels " + program.origin() + ")";
+        return "opencl (" + device.describe() + "; kernels " + program.origin() + "; batch-norm sums by "
+                + (reductions == Reductions.PLANES ? "plane" : "channel work-group") + ")";
     }
 
     @Override
@@ -449,8 +469,18 @@ public final class OpenClBackend implements Backend {
         if (residual != null) {
             Checks.sameLength("batchNormReluTraining", residual, y);
         }
-        launchGroups("ember_batch_norm_statistics", s.channels(), s.batch(), s.channels(), s.pixels(), x,
-                runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+        if (reductions == Reductions.PLANES) {
+            int planes = s.batch() * s.channels();
+            Buffer part = scratch(planes).slice(0, planes);
+            launch("ember_plane_sums", planes, planes, s.channels(), s.pixels(), x, 0, x, part);
+            launch("ember_plane_mean", s.channels(), s.batch(), s.channels(), s.pixels(), part, savedMean);
+            launch("ember_plane_sums", planes, planes, s.channels(), s.pixels(), x, 1, savedMean, part);
+            launch("ember_plane_variance", s.channels(), s.batch(), s.channels(), s.pixels(), part, runningMean,
+                    runningVar, savedMean, savedInvStd, momentum, eps);
+        } else {
+            launchGroups("ember_batch_norm_statistics", s.channels(), s.batch(), s.channels(), s.pixels(), x,
+                    runningMean, runningVar, savedMean, savedInvStd, momentum, eps);
+        }
         launchPlanes("ember_batch_norm_apply", s, s.batch(), s.channels(), s.pixels(), x, gamma, beta, savedMean,
                 savedInvStd, 0, eps, residual != null ? 1 : 0, residual != null ? residual : x, relu ? 1 : 0, y);
     }
@@ -480,13 +510,21 @@ public final class OpenClBackend implements Backend {
     private void batchNormBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer savedMean,
                                    Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
         Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
-        cl_mem sums = scratch(2 * s.channels()).memory();
+        int planes = s.batch() * s.channels(), sumsSize = 2 * s.channels();
+        Buffer area = scratch(sumsSize + 2 * planes), sums = area.slice(0, sumsSize);
         int relu = y != null ? 1 : 0;
         Buffer mask = y != null ? y : dy; // read either way (ember_resnet_ops.h)
-        launchGroups("ember_batch_norm_backward_sums", s.channels(), s.batch(), s.channels(), s.pixels(), x, dy,
-                relu, mask, savedMean, savedInvStd, sums, 0, dgamma, dbeta);
+        if (reductions == Reductions.PLANES) {
+            Buffer part = area.slice(sumsSize, 2 * planes);
+            launch("ember_plane_backward_sums", planes, planes, s.channels(), s.pixels(), x, dy, relu, mask,
+                    savedMean, savedInvStd, part);
+            launch("ember_plane_backward_finish", s.channels(), s.batch(), s.channels(), part, sums, dgamma, dbeta);
+        } else {
+            launchGroups("ember_batch_norm_backward_sums", s.channels(), s.batch(), s.channels(), s.pixels(), x,
+                    dy, relu, mask, savedMean, savedInvStd, sums, dgamma, dbeta);
+        }
         launchPlanes("ember_batch_norm_backward_data", s, s.batch(), s.channels(), s.pixels(), x, dy, relu, mask,
-                gamma, savedMean, savedInvStd, sums, 0, dx);
+                gamma, savedMean, savedInvStd, sums, dx);
     }
 
     @Override

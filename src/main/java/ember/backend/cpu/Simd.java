@@ -6,14 +6,20 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector width every SIMD loop of the CPU backend uses: the machine's widest, or the one
- * named by {@code -Dember.vectorBits=128|256|512}, so the kernels' tails and paddings can be
- * tested at widths this machine does not have (slowly: the JIT emulates them).
+ * The vector width every SIMD loop of the CPU backend uses: the machine's widest, except 256
+ * bits on an AMD CPU with wider vectors ({@link #defaultBits}), or the one named by
+ * {@code -Dember.vectorBits=128|256|512}, so the kernels' tails and paddings can be tested at
+ * widths this machine does not have (slowly: the JIT emulates them).
  */
 final class Simd {
     private Simd() {}
 
-    static final VectorSpecies<Float> FLOATS = species(System.getProperty("ember.vectorBits"));
+    /** A width, and why it was taken. */
+    private record Width(VectorSpecies<Float> species, String why) {}
+
+    private static final Width WIDTH = width(System.getProperty("ember.vectorBits"));
+
+    static final VectorSpecies<Float> FLOATS = WIDTH.species();
 
     private static final int LANES = FLOATS.length();
 
@@ -43,13 +49,40 @@ final class Simd {
         return distance < LANES ? VectorShuffle.fromOp(FLOATS, i -> i ^ distance) : null;
     }
 
-    private static VectorSpecies<Float> species(String bits) {
+    /** The width and why, for the backend's description: "512-bit vectors (the machine's widest)". */
+    static String describe() {
+        return FLOATS.vectorBitSize() + "-bit vectors (" + WIDTH.why() + ")";
+    }
+
+    /**
+     * The width to use unless one is named: the machine's widest, but 256 bits on AMD. On a
+     * 2-core AMD EPYC VM (family 26, AVX-512) exp2's step took 174.7 ms at 256 bits against
+     * 206.7 ms at 512 (bench/ab-torch.sh, 2026-12-06, docs/exp2.md); Intel's AVX-512 machines
+     * keep 512, where the 4-channel mixing tiles were measured faster.
+     */
+    static int defaultBits(String cpuinfo, int widest) {
+        boolean amd = cpuinfo.lines().anyMatch(l -> l.startsWith("vendor_id") && l.contains("AuthenticAMD"));
+        return amd && widest > 256 ? 256 : widest;
+    }
+
+    private static Width width(String bits) {
         if (bits == null || bits.isBlank()) {
-            return FloatVector.SPECIES_PREFERRED;
+            int widest = FloatVector.SPECIES_PREFERRED.vectorBitSize(), chosen;
+            try {
+                chosen = defaultBits(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo")), widest);
+            } catch (java.io.IOException | RuntimeException notLinux) {
+                chosen = widest;
+            }
+            return new Width(shape(chosen), chosen == widest ? "the machine's widest"
+                    : "an AMD CPU, where exp2 ran faster than at " + widest + " bits");
         }
         return switch (bits.strip()) {
-            case "128", "256", "512" -> FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Integer.parseInt(bits.strip())));
+            case "128", "256", "512" -> new Width(shape(Integer.parseInt(bits.strip())), "-Dember.vectorBits");
             default -> throw new IllegalArgumentException("-Dember.vectorBits=" + bits + ": expected 128, 256 or 512");
         };
+    }
+
+    private static VectorSpecies<Float> shape(int bits) {
+        return FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(bits));
     }
 }

@@ -11,8 +11,28 @@ class SimdTest {
     @Test
     void usesTheWidthAskedForOrTheMachinesWidest() {
         String asked = System.getProperty("ember.vectorBits");
-        int expected = asked == null ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : Integer.parseInt(asked);
+        int widest = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        int expected = asked != null ? Integer.parseInt(asked) : Simd.defaultBits(cpuinfo(), widest);
         assertEquals(expected, Simd.FLOATS.vectorBitSize());
+    }
+
+    @Test
+    void amdTakes256BitsWhereItHasMoreAndOthersTheirWidest() {
+        String amd = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\n";
+        String intel = "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n";
+        assertEquals(256, Simd.defaultBits(amd, 512));
+        assertEquals(256, Simd.defaultBits(amd, 256));
+        assertEquals(128, Simd.defaultBits(amd, 128));
+        assertEquals(512, Simd.defaultBits(intel, 512));
+        assertEquals(512, Simd.defaultBits("", 512)); // no vendor line: the machine's widest
+    }
+
+    private static String cpuinfo() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"));
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     /**

@@ -14,6 +14,7 @@
 #define EMBER_DEVICE
 #define EMBER_SHARED __local
 #define EMBER_SHARED_PTR __local float*
+#define EMBER_GLOBAL_PTR __global float*
 #define EMBER_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
 #define EMBER_GROUP_ID ((int) get_group_id(0))
 #define EMBER_LOCAL_ID ((int) get_local_id(0))
@@ -51,6 +52,7 @@ inline void ember_record_fault(__global int* fault, int code, int a, int b) {
 #define EMBER_DEVICE __device__ inline
 #define EMBER_SHARED __shared__
 #define EMBER_SHARED_PTR float*
+#define EMBER_GLOBAL_PTR float*
 #define EMBER_BARRIER() __syncthreads()
 #define EMBER_GROUP_ID ((int) blockIdx.x)
 #define EMBER_LOCAL_ID ((int) threadIdx.x)

@@ -46,6 +46,29 @@ EMBER_DEVICE void ember_step(int* n, int* q, int pixels) {
     }
 }
 
+// Channel c's statistics from the mean and the sum of squared deviations over its m values:
+// mean and 1/sqrt(biased variance + eps) saved, the running statistics moved toward the batch's
+// (unbiased variance), as torch.nn.BatchNorm2d. Both ways of summing end here.
+EMBER_DEVICE void ember_finish_statistics(int c, int m, float mean, float squares, EMBER_GLOBAL_PTR running_mean,
+                                          EMBER_GLOBAL_PTR running_var, EMBER_GLOBAL_PTR saved_mean,
+                                          EMBER_GLOBAL_PTR saved_inv_std, float momentum, float eps) {
+    float unbiased = m > 1 ? squares / (m - 1) : squares / m;
+    running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;
+    running_var[c] = (1.0f - momentum) * running_var[c] + momentum * unbiased;
+    saved_mean[c] = mean;
+    saved_inv_std[c] = 1.0f / EMBER_SQRT(squares / m + eps);
+}
+
+// Channel c's backward sums, sum(g) and sum(g * xhat), kept for the backward-data pass and
+// added to dbeta and dgamma.
+EMBER_DEVICE void ember_finish_backward_sums(int c, float sum_g, float sum_g_xhat, EMBER_GLOBAL_PTR sums,
+                                             EMBER_GLOBAL_PTR dgamma, EMBER_GLOBAL_PTR dbeta) {
+    sums[2 * c] = sum_g;
+    sums[2 * c + 1] = sum_g_xhat;
+    dgamma[c] += sum_g_xhat;
+    dbeta[c] += sum_g;
+}
+
 // y = a + b over n values; y may be a or b.
 EMBER_KERNEL ember_add(int n, EMBER_IN(a), EMBER_IN(b), EMBER_OUT(y)) {
     EMBER_VIEW_IN(a);
@@ -78,11 +101,8 @@ EMBER_KERNEL ember_batch_norm_statistics(int batch, int channels, int pixels, EM
     }
     squares = ember_block_sum(squares, scratch);
     if (EMBER_LOCAL_ID == 0) {
-        float unbiased = m > 1 ? squares / (m - 1) : squares / m;
-        running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;
-        running_var[c] = (1.0f - momentum) * running_var[c] + momentum * unbiased;
-        saved_mean[c] = mean;
-        saved_inv_std[c] = 1.0f / EMBER_SQRT(squares / m + eps);
+        ember_finish_statistics(c, m, mean, squares, running_mean, running_var, saved_mean, saved_inv_std,
+                                momentum, eps);
     }
 }
 
@@ -137,12 +157,7 @@ EMBER_KERNEL ember_batch_norm_backward_sums(int batch, int channels, int pixels,
     }
     sum_g = ember_block_sum(sum_g, scratch);
     sum_g_xhat = ember_block_sum(sum_g_xhat, scratch);
-    if (EMBER_LOCAL_ID == 0) {
-        sums[2 * c] = sum_g;
-        sums[2 * c + 1] = sum_g_xhat;
-        dgamma[c] += sum_g_xhat;
-        dbeta[c] += sum_g;
-    }
+    if (EMBER_LOCAL_ID == 0) ember_finish_backward_sums(c, sum_g, sum_g_xhat, sums, dgamma, dbeta);
 }
 
 // dx = gamma * inv_std * (g - sum(g)/m - xhat * sum(g * xhat)/m), g as in the sums above.

@@ -100,12 +100,7 @@ final class BlasGemm implements Gemm {
         if (System.getenv("OPENBLAS_CORETYPE") != null) {
             return;
         }
-        String core;
-        try {
-            core = coreFor(java.nio.file.Files.readString(Path.of("/proc/cpuinfo")));
-        } catch (java.io.IOException | RuntimeException notLinux) {
-            return;
-        }
+        String core = coreFor(CpuInfo.text());
         if (core == null) {
             return;
         }

@@ -67,12 +67,8 @@ final class Simd {
 
     private static Width width(String bits) {
         if (bits == null || bits.isBlank()) {
-            int widest = FloatVector.SPECIES_PREFERRED.vectorBitSize(), chosen;
-            try {
-                chosen = defaultBits(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo")), widest);
-            } catch (java.io.IOException | RuntimeException notLinux) {
-                chosen = widest;
-            }
+            int widest = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+            int chosen = defaultBits(CpuInfo.text(), widest);
             return new Width(shape(chosen), chosen == widest ? "the machine's widest"
                     : "an AMD CPU, where exp2 ran faster than at " + widest + " bits");
         }

@@ -22,7 +22,7 @@ final class DirectConv {
     /** The forward kernel, or null. */
     static String forward(ConvShape s) {
         String family = family(s);
-        return family != null && s.outChannels() % FORWARD_BLOCK == 0 ? family + "_" + vectors(s) : null;
+        return family != null && s.outChannels() % FORWARD_BLOCK == 0 ? family + vectors(s).suffix : null;
     }
 
     /**
@@ -35,7 +35,7 @@ final class DirectConv {
             return null;
         }
         if (s.stride() == 1) {
-            return s.inChannels() % FORWARD_BLOCK == 0 ? family + "_" + vectors(s) : null;
+            return s.inChannels() % FORWARD_BLOCK == 0 ? family + vectors(s).suffix : null;
         }
         return s.inChannels() % DATA_BLOCK == 0 ? family + "_data_v8" : null;
     }
@@ -43,7 +43,7 @@ final class DirectConv {
     /** The weight-gradient kernel, which takes output channels in pairs, or null. */
     static String filter(ConvShape s) {
         String family = family(s);
-        return family != null && s.outChannels() % 2 == 0 ? family + "_filter_" + vectors(s) : null;
+        return family != null && s.outChannels() % 2 == 0 ? family + "_filter" + vectors(s).suffix : null;
     }
 
     /** Whether the kernels read the input zero-padded in memory (ember_pad1): the 3 x 3 ones. */
@@ -51,25 +51,41 @@ final class DirectConv {
         return s.kernel() == 3;
     }
 
-    /** Output columns per work-item of the forward kernels: 16 where they divide the row, else 8. */
+    /** Output columns per work-item of the forward kernels. */
     static int segment(ConvShape s) {
-        return vectors(s).equals("v16") ? 16 : 8;
+        return vectors(s).columns;
     }
 
-    /** Output rows per work-item of the forward kernels: 2 for the two-row vectors, else 1. */
+    /** Output rows per work-item of the forward kernels. */
     static int rows(ConvShape s) {
-        return vectors(s).equals("v8x2") ? 2 : 1;
+        return vectors(s).rows;
     }
 
-    /**
-     * The vectors' shape: v16 (16 outputs of a row, stride 1), v8x2 (8 of each of two rows, where
-     * the output height is even), or v8.
-     */
-    private static String vectors(ConvShape s) {
-        if (s.stride() == 1 && s.outWidth() % 16 == 0) {
-            return "v16";
+    /** The shape of the kernels' vectors: columns of how many output rows, and the kernel name's suffix. */
+    private enum Vectors {
+        /** 16 outputs of a row. */
+        V16(16, 1, "_v16"),
+        /** 8 outputs of each of two rows. */
+        V8X2(8, 2, "_v8x2"),
+        /** 8 outputs of a row. */
+        V8(8, 1, "_v8");
+
+        final int columns, rows;
+        final String suffix;
+
+        Vectors(int columns, int rows, String suffix) {
+            this.columns = columns;
+            this.rows = rows;
+            this.suffix = suffix;
         }
-        return s.outHeight() % 2 == 0 ? "v8x2" : "v8";
+    }
+
+    /** 16 of a row where they divide a stride-1 row, else 8 of two rows where the output height is even, else 8 of one. */
+    private static Vectors vectors(ConvShape s) {
+        if (s.stride() == 1 && s.outWidth() % 16 == 0) {
+            return Vectors.V16;
+        }
+        return s.outHeight() % 2 == 0 ? Vectors.V8X2 : Vectors.V8;
     }
 
     /** ember_conv3x3, _conv3x3_s2 or _conv1x1_s2 where s has that geometry and whole 8-wide output rows; else null. */

@@ -381,7 +381,7 @@ public final class OpenClBackend implements Backend {
             Buffer input = DirectConv.padded(s) ? pad(s.batch() * s.inChannels(), s.height(), s.width(), x, partSize)
                     : x;
             Buffer part = scratch(partSize).slice(0, partSize);
-            int pad = DirectConv.padded(s) ? 2 : 0;
+            int pad = 2 * s.padding(); // the input's planes are padded by it on every side
             enqueue(kernel, new long[] {s.inChannels(), s.outChannels() / 2, parts}, null, s.batch(), FILTER_CHUNK,
                     s.inChannels(), s.height() + pad, s.width() + pad, s.outChannels(), s.outHeight(), s.outWidth(),
                     input, dy, part);
@@ -414,7 +414,7 @@ public final class OpenClBackend implements Backend {
      */
     private void direct(String kernel, ConvShape s, int inChannels, int outChannels, Buffer input, Buffer weights,
                         Buffer y) {
-        int pad = DirectConv.padded(s) ? 2 : 0;
+        int pad = 2 * s.padding(); // the input's planes are padded by it on every side
         enqueue(kernel, new long[] {s.outWidth() / DirectConv.segment(s), s.outHeight() / DirectConv.rows(s),
             (long) s.batch() * (outChannels / DirectConv.FORWARD_BLOCK)}, null, inChannels, s.height() + pad,
                 s.width() + pad, outChannels, s.outHeight(), s.outWidth(), input, weights, y);

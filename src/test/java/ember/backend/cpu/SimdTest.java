@@ -12,7 +12,7 @@ class SimdTest {
     void usesTheWidthAskedForOrTheMachinesWidest() {
         String asked = System.getProperty("ember.vectorBits");
         int widest = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-        int expected = asked != null ? Integer.parseInt(asked) : Simd.defaultBits(cpuinfo(), widest);
+        int expected = asked != null ? Integer.parseInt(asked) : Simd.defaultBits(CpuInfo.text(), widest);
         assertEquals(expected, Simd.FLOATS.vectorBitSize());
     }
 
@@ -25,14 +25,6 @@ class SimdTest {
         assertEquals(128, Simd.defaultBits(amd, 128));
         assertEquals(512, Simd.defaultBits(intel, 512));
         assertEquals(512, Simd.defaultBits("", 512)); // no vendor line: the machine's widest
-    }
-
-    private static String cpuinfo() {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"));
-        } catch (java.io.IOException e) {
-            return "";
-        }
     }
 
     /**

@@ -20,9 +20,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The three passes of ResNet20's 3×3 stride-1 convolutions, one stage each, on a batch of 128
- * on the CPU backend (Winograd by default; add {@code -jvmArgsAppend "... -Dember.fastConv=never"}
- * for im2col + GEMM). Direct-equivalent GFLOP/s = 2·128·C²·9·H·W / (time per op).
+ * The three passes of ResNet20's 3×3 convolutions on a batch of 128 on the CPU backend: the
+ * stride-1 ones of each stage (Winograd by default; add {@code -jvmArgsAppend "...
+ * -Dember.fastConv=never"} for im2col + GEMM) and the two stride-2 ones that open stages 2 and
+ * 3 (im2col + GEMM). Direct-equivalent GFLOP/s = 2·128·inC·outC·9·outH·outW / (time per op).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -31,8 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 public class ConvBenchmark {
-    /** "channels@size": the three stages. */
-    @Param({"16@32", "32@16", "64@8"})
+    /** "channels@size" (stride 1) or "in>out@size/2" (stride 2), size the input's. */
+    @Param({"16@32", "32@16", "64@8", "16>32@32/2", "32>64@16/2"})
     public String stage;
 
     private CpuBackend backend;
@@ -41,9 +42,10 @@ public class ConvBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String[] parts = stage.split("@");
-        int channels = Integer.parseInt(parts[0]), size = Integer.parseInt(parts[1]);
-        shape = new ConvShape(128, channels, size, size, channels, 3, 1, 1);
+        String[] parts = stage.split("@"), channels = parts[0].split(">"), where = parts[1].split("/");
+        int in = Integer.parseInt(channels[0]), out = Integer.parseInt(channels[channels.length - 1]);
+        int size = Integer.parseInt(where[0]), stride = where.length > 1 ? Integer.parseInt(where[1]) : 1;
+        shape = new ConvShape(128, in, size, size, out, 3, stride, 1);
         backend = CpuBackend.withBlasIfPresent(Runtime.getRuntime().availableProcessors());
         SplittableRandom random = new SplittableRandom(1);
         x = RandomBuffers.uniform(backend, shape.inputSize(), 1, random);

@@ -339,25 +339,6 @@ public final class CpuBackend implements Backend {
         return affine;
     }
 
-    /**
-     * Im2col.unfold of the image of x at offset, read through inputAffine unless that is null:
-     * then relu(x·scale + shift) goes to the worker's scratch first, and is unfolded from there.
-     */
-    private void unfoldInput(ConvShape s, int[] sources, CpuBuffer x, int offset, float[] inputAffine, int worker,
-                             float[] col) {
-        if (inputAffine == null) {
-            Im2col.unfold(s, sources, x.data, offset, col);
-            return;
-        }
-        int pixels = s.height() * s.width();
-        float[] image = scratch.get(worker, Scratch.NORMALIZED_IMAGE, s.inChannels() * pixels);
-        for (int c = 0; c < s.inChannels(); c++) {
-            VectorMath.scaleShiftRelu(x.data, offset + c * pixels, null, 0, image, c * pixels, pixels,
-                    inputAffine[2 * c], inputAffine[2 * c + 1]);
-        }
-        Im2col.unfold(s, sources, image, 0, col);
-    }
-
     private void convolve(ConvShape s, Buffer x, float[] inputAffine, Buffer w, Buffer y, Buffer planeSums) {
         Checks.conv(s, x, w, y);
         int cols = s.outHeight() * s.outWidth(), outImage = s.outChannels() * cols;
@@ -368,17 +349,26 @@ public final class CpuBackend implements Backend {
             winograd(s.inChannels(), s.outChannels(), s, cx, inputAffine, cw, false, cy, sums);
             return;
         }
-        int inImage = s.inChannels() * s.height() * s.width();
-        int[] sources = patchSources(s);
-        parallel.eachTask(s.batch(), (worker, n) -> {
-            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            unfoldInput(s, sources, cx, cx.offset() + n * inImage, inputAffine, worker, col);
-            gemm.sgemm(false, false, s.outChannels(), cols, s.patchSize(), 1f, cw.data, cw.offset(),
-                    col, 0, 0f, cy.data, cy.offset() + n * outImage);
-            if (sums != null) {
-                for (int c = 0; c < s.outChannels(); c++) {
-                    VectorMath.planeSums(cy.data, cy.offset() + n * outImage + c * cols, cols, sums.data,
-                            sums.offset() + 2 * (n * s.outChannels() + c));
+        Im2col unfolding = im2col(s);
+        int inImage = s.inChannels() * s.height() * s.width(), columns = unfolding.columns(), group = unfolding.group();
+        parallel.eachTask((s.batch() + group - 1) / group, (worker, task) -> {
+            int first = task * group, images = Math.min(group, s.batch() - first), ld = images * columns;
+            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * ld);
+            float[] planes = scratch.get(worker, Scratch.PADDED, unfolding.planesSize());
+            float[] flat = scratch.get(worker, Scratch.PRODUCTS, s.outChannels() * ld);
+            for (int g = 0; g < images; g++) {
+                unfolding.unfold(cx.data, cx.offset() + (first + g) * inImage, inputAffine, planes, col, ld, g * columns);
+            }
+            gemm.sgemm(false, false, s.outChannels(), ld, s.patchSize(), 1f, cw.data, cw.offset(), s.patchSize(),
+                    col, 0, ld, 0f, flat, 0, ld);
+            for (int n = first; n < first + images; n++) {
+                int at = cy.offset() + n * outImage;
+                unfolding.gatherOutput(flat, ld, (n - first) * columns, s.outChannels(), cy.data, at);
+                if (sums != null) {
+                    for (int c = 0; c < s.outChannels(); c++) {
+                        VectorMath.planeSums(cy.data, at + c * cols, cols, sums.data,
+                                sums.offset() + 2 * (n * s.outChannels() + c));
+                    }
                 }
             }
         });
@@ -409,38 +399,78 @@ public final class CpuBackend implements Backend {
             winograd(s.outChannels(), s.inChannels(), s, cdy, null, cw, true, cdx, null);
             return;
         }
-        unfoldedBackwardData(s, cdy, cw, null, null, cdx);
+        unfoldedBackward(s, null, null, cdy, cw, null, null, cdx, null);
+    }
+
+    /** Im2col's plans, one per convolution shape (whatever the batch): made on a shape's first use. */
+    private final java.util.Map<ConvShape, Im2col> unfoldings = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Im2col im2col(ConvShape s) {
+        return unfoldings.computeIfAbsent(s.withBatch(1), Im2col::of);
     }
 
     /**
-     * Backward-data one image at a time, through the patch matrix; then dx += dxPlus, and with
-     * reluOutput (else null) dx zeroed where reluOutput ≤ 0, image by image while in cache.
+     * Backward through the patch matrix, from one read of dy per group of images: with dw (else
+     * null) dw += the weight gradient, x read through inputAffine unless that is null; with dx
+     * (else null) backward-data, then dx += dxPlus, and with reluOutput dx zeroed where
+     * reluOutput ≤ 0, image by image while in cache. The batch is split into a fixed number of
+     * chunks ({@link #weightGradientChunks}), whichever workers run them: each sums its groups
+     * into a partial dW of its own (disjoint parts of one array), and the partials are added in
+     * chunk order, so the sums do not depend on the schedule.
      */
-    private void unfoldedBackwardData(ConvShape s, CpuBuffer dy, CpuBuffer w, CpuBuffer dxPlus, CpuBuffer reluOutput,
-                                      CpuBuffer dx) {
-        int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
-        int[] sources = patchSources(s);
-        parallel.eachTask(s.batch(), (worker, n) -> {
-            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            gemm.sgemm(true, false, s.patchSize(), cols, s.outChannels(), 1f, w.data, w.offset(),
-                    dy.data, dy.offset() + n * s.outChannels() * cols, 0f, col, 0);
-            Im2col.fold(s, sources, col, dx.data, dx.offset() + n * inImage);
-            int at = dx.offset() + n * inImage;
-            if (dxPlus != null) {
-                VectorMath.add(dx.data, at, dxPlus.data, dxPlus.offset() + n * inImage, dx.data, at, inImage);
-            }
-            if (reluOutput != null) {
-                VectorMath.reluBackward(reluOutput.data, reluOutput.offset() + n * inImage, dx.data, at, dx.data, at,
-                        inImage);
+    private void unfoldedBackward(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer w,
+                                  CpuBuffer dxPlus, CpuBuffer reluOutput, CpuBuffer dx, CpuBuffer dw) {
+        Im2col unfolding = im2col(s);
+        int inImage = s.inChannels() * s.height() * s.width(), outImage = s.outChannels() * s.outHeight() * s.outWidth();
+        int columns = unfolding.columns(), group = unfolding.group(), patch = s.patchSize();
+        int chunks = weightGradientChunks(s.batch()), size = s.weightSize();
+        float[] partials = dw == null ? null : scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
+        parallel.eachTask(chunks, (worker, chunk) -> {
+            float[] planes = scratch.get(worker, Scratch.PADDED, unfolding.planesSize());
+            int end = s.batch() * (chunk + 1) / chunks;
+            for (int first = s.batch() * chunk / chunks; first < end; first += group) {
+                int images = Math.min(group, end - first), ld = images * columns;
+                float[] col = scratch.get(worker, Scratch.COLUMNS, patch * ld);
+                float[] flat = scratch.get(worker, Scratch.PRODUCTS, s.outChannels() * ld);
+                for (int g = 0; g < images; g++) {
+                    unfolding.scatterOutput(dy.data, dy.offset() + (first + g) * outImage, s.outChannels(), flat, ld,
+                            g * columns);
+                }
+                if (dw != null) {
+                    for (int g = 0; g < images; g++) {
+                        unfolding.unfold(x.data, x.offset() + (first + g) * inImage, inputAffine, planes, col, ld,
+                                g * columns);
+                    }
+                    boolean firstGroup = first == s.batch() * chunk / chunks;
+                    gemm.sgemm(false, true, s.outChannels(), patch, ld, 1f, flat, 0, ld, col, 0, ld,
+                            firstGroup ? 0f : 1f, partials, chunk * size, patch);
+                }
+                if (dx == null) {
+                    continue;
+                }
+                gemm.sgemm(true, false, patch, ld, s.outChannels(), 1f, w.data, w.offset(), patch, flat, 0, ld, 0f,
+                        col, 0, ld);
+                for (int n = first; n < first + images; n++) {
+                    int at = dx.offset() + n * inImage;
+                    unfolding.fold(col, ld, (n - first) * columns, planes, dx.data, at);
+                    if (dxPlus != null) {
+                        VectorMath.add(dx.data, at, dxPlus.data, dxPlus.offset() + n * inImage, dx.data, at, inImage);
+                    }
+                    if (reluOutput != null) {
+                        VectorMath.reluBackward(reluOutput.data, reluOutput.offset() + n * inImage, dx.data, at,
+                                dx.data, at, inImage);
+                    }
+                }
             }
         });
-    }
-
-    /** Im2col's tables, one per convolution shape (whatever the batch): made on a shape's first use. */
-    private final java.util.Map<ConvShape, int[]> patchSources = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private int[] patchSources(ConvShape s) {
-        return patchSources.computeIfAbsent(s.withBatch(1), Im2col::sources);
+        if (dw == null) {
+            return;
+        }
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            for (int i = 0; i < size; i++) {
+                dw.data[dw.offset() + i] += partials[chunk * size + i];
+            }
+        }
     }
 
     /** (out, in) channel pairs below which transforming weights is not worth splitting. */
@@ -515,8 +545,8 @@ public final class CpuBackend implements Backend {
         }
         CpuBuffer reluOutput = throughRelu ? CpuBuffer.of(x) : null;
         if (!useWinograd(s)) {
-            unfoldedBackwardData(s, CpuBuffer.of(dy), CpuBuffer.of(w), plus, reluOutput, CpuBuffer.of(dx));
-            filterGradient(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(dw));
+            unfoldedBackward(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(w), plus, reluOutput,
+                    CpuBuffer.of(dx), CpuBuffer.of(dw));
             return;
         }
         winogradBackward(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(w), plus, throughRelu,
@@ -533,8 +563,8 @@ public final class CpuBackend implements Backend {
         Checks.conv(s, x, dw, dy);
         float[] affine = inputAffine(s, x, xScale, xShift);
         if (!useWinograd(s)) {
-            unfoldedBackwardData(s, CpuBuffer.of(dy), CpuBuffer.of(w), null, null, CpuBuffer.of(dx));
-            filterGradient(s, CpuBuffer.of(x), affine, CpuBuffer.of(dy), CpuBuffer.of(dw));
+            unfoldedBackward(s, CpuBuffer.of(x), affine, CpuBuffer.of(dy), CpuBuffer.of(w), null, null,
+                    CpuBuffer.of(dx), CpuBuffer.of(dw));
             return;
         }
         winogradBackward(s, CpuBuffer.of(x), affine, CpuBuffer.of(dy), CpuBuffer.of(w), null, false, CpuBuffer.of(dx),
@@ -553,27 +583,7 @@ public final class CpuBackend implements Backend {
             winogradBackward(s, cx, inputAffine, cdy, null, null, false, null, cdw);
             return;
         }
-        int cols = s.outHeight() * s.outWidth(), inImage = s.inChannels() * s.height() * s.width();
-        int[] sources = patchSources(s);
-        // The batch in a fixed number of chunks (weightGradientChunks), whichever workers run
-        // them: each sums its images into a partial dW of its own (disjoint parts of one
-        // array), and the partials are added in chunk order.
-        int chunks = weightGradientChunks(s.batch()), size = s.weightSize();
-        float[] partials = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
-        parallel.eachTask(chunks, (worker, chunk) -> {
-            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * cols);
-            java.util.Arrays.fill(partials, chunk * size, (chunk + 1) * size, 0f);
-            for (int n = s.batch() * chunk / chunks; n < s.batch() * (chunk + 1) / chunks; n++) {
-                unfoldInput(s, sources, cx, cx.offset() + n * inImage, inputAffine, worker, col);
-                gemm.sgemm(false, true, s.outChannels(), s.patchSize(), cols, 1f,
-                        cdy.data, cdy.offset() + n * s.outChannels() * cols, col, 0, 1f, partials, chunk * size);
-            }
-        });
-        for (int chunk = 0; chunk < chunks; chunk++) {
-            for (int i = 0; i < size; i++) {
-                cdw.data[cdw.offset() + i] += partials[chunk * size + i];
-            }
-        }
+        unfoldedBackward(s, cx, inputAffine, cdy, null, null, null, null, cdw);
     }
 
     /** Chunks of a weight gradient: enough for two workers to even out, few enough to add up cheaply. */

@@ -2,69 +2,200 @@ package ember.backend.cpu;
 
 import ember.backend.ConvShape;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Unfolds one image into the patch matrix a convolution multiplies by its weights, and folds
- * it back. col has patchSize rows (input channel, kernel row, kernel column) and
- * outHeight·outWidth columns, one per output pixel in the order the output is stored
- * ({@link PhasePlanes}), so the product is the output as stored; padding reads as zero. Which
- * stored input value each entry reads comes from a table made once per shape.
+ * The patch matrix a convolution multiplies by its weights (im2col), built from phase planes:
+ * each input plane is split by row and column mod the stride into stride² planes with zero
+ * borders, laid out so that what kernel tap (ky, kx) reads for every output pixel is one
+ * contiguous run of one phase plane. Each row (input channel, ky, kx) of the matrix is then
+ * a single copy, where a table lookup per entry (nine per input value at 3×3) had cost more
+ * than the GEMM itself.
+ *
+ * <p>The matrix's columns are the output grid flattened with the phase planes' pitch, so each
+ * output row ends in pitch − outWidth junk columns whose outputs are dropped (at stride 2 and
+ * 32×32, one column in 17). Junk gradients are kept zero, so they add nothing to a weight or
+ * input gradient. A group of images sits side by side, {@link #columns()} each, so that one
+ * GEMM covers the group. One instance per convolution shape (the batch is not part of it).
  */
 final class Im2col {
-    private Im2col() {}
+    private static final VectorSpecies<Float> S = Simd.FLOATS;
+
+    private final int inChannels, kernel, inPlane, outPlane, columns, group;
+    /** Columns from one phase-plane row to the next, and the floats of one channel's stride² planes. */
+    private final int pitch, channelBlock;
+    /** Per tap ky·k + kx: where its run starts in a channel's planes, for output column 0. */
+    private final int[] tapStart;
+    /** Floats of one phase plane, and whether any tap reads each phase (a 1×1 at stride 2 reads one of four). */
+    private final int planeSize;
+    private final boolean[] phaseRead;
+    /** Per position in a channel's planes: the stored input index it holds, or inPlane (a zero) for a border. */
+    private final int[] planeSource;
+    /** Per stored input index: its position in the channel's planes. */
+    private final int[] inputPosition;
+    /** Per stored output index ({@link PhasePlanes}): its column. */
+    private final int[] outputColumn;
+
+    private Im2col(ConvShape s) {
+        int st = s.stride(), k = s.kernel(), p = s.padding();
+        inChannels = s.inChannels();
+        kernel = k;
+        inPlane = s.height() * s.width();
+        outPlane = s.outHeight() * s.outWidth();
+        // Tap offset t − p = st·shift + phase: tap t reads phase plane `phase` at output index + shift.
+        int border = -Math.floorDiv(-p, st), lastShift = Math.floorDiv(k - 1 - p, st);
+        int rowsUsed = Math.max(s.outHeight() + lastShift, ceilDiv(s.height(), st));
+        int columnsUsed = Math.max(s.outWidth() + lastShift, ceilDiv(s.width(), st));
+        pitch = border + columnsUsed;
+        // One spare row: the junk columns of the last output row read up to a row past it.
+        int rows = border + rowsUsed + 1;
+        planeSize = rows * pitch;
+        channelBlock = st * st * planeSize;
+        columns = s.outHeight() * pitch;
+        group = Integer.highestOneBit(Math.max(1, Math.min(MAX_GROUP_IMAGES, GROUP_FLOATS / (s.patchSize() * columns))));
+
+        tapStart = new int[k * k];
+        phaseRead = new boolean[st * st];
+        for (int ky = 0; ky < k; ky++) {
+            for (int kx = 0; kx < k; kx++) {
+                int phase = Math.floorMod(ky - p, st) * st + Math.floorMod(kx - p, st);
+                phaseRead[phase] = true;
+                tapStart[ky * k + kx] = phase * planeSize + (Math.floorDiv(ky - p, st) + border) * pitch
+                        + Math.floorDiv(kx - p, st) + border;
+            }
+        }
+        planeSource = new int[channelBlock];
+        inputPosition = new int[inPlane];
+        for (int py = 0; py < st; py++) {
+            for (int px = 0; px < st; px++) {
+                for (int r = 0; r < rows; r++) {
+                    for (int q = 0; q < pitch; q++) {
+                        int at = (py * st + px) * planeSize + r * pitch + q;
+                        int iy = st * (r - border) + py, ix = st * (q - border) + px;
+                        boolean inside = r >= border && q >= border && iy < s.height() && ix < s.width();
+                        planeSource[at] = inside ? PhasePlanes.position(iy, ix, s.height(), s.width()) : inPlane;
+                        if (inside) {
+                            inputPosition[planeSource[at]] = at;
+                        }
+                    }
+                }
+            }
+        }
+        outputColumn = new int[outPlane];
+        for (int oy = 0; oy < s.outHeight(); oy++) {
+            for (int ox = 0; ox < s.outWidth(); ox++) {
+                outputColumn[PhasePlanes.position(oy, ox, s.outHeight(), s.outWidth())] = oy * pitch + ox;
+            }
+        }
+    }
+
+    static Im2col of(ConvShape s) {
+        return new Im2col(s);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
 
     /**
-     * For kernel offset t = ky·k + kx and output column j: where in its plane the input pixel
-     * read is stored, or −1 where it falls in the padding; entry t·cols + j.
+     * Floats of a group's patch matrix to aim for: enough columns for the GEMM to reuse its
+     * packed weights over, few enough to stay in a core's L2 cache.
      */
-    static int[] sources(ConvShape s) {
-        int k = s.kernel(), outH = s.outHeight(), outW = s.outWidth(), cols = outH * outW;
-        int[] sources = new int[k * k * cols];
-        for (int oy = 0; oy < outH; oy++) {
-            for (int ox = 0; ox < outW; ox++) {
-                int j = PhasePlanes.position(oy, ox, outH, outW);
-                for (int ky = 0; ky < k; ky++) {
-                    for (int kx = 0; kx < k; kx++) {
-                        int iy = oy * s.stride() - s.padding() + ky, ix = ox * s.stride() - s.padding() + kx;
-                        boolean inside = iy >= 0 && iy < s.height() && ix >= 0 && ix < s.width();
-                        sources[(ky * k + kx) * cols + j] = inside ? PhasePlanes.position(iy, ix, s.height(), s.width()) : -1;
-                    }
-                }
-            }
-        }
-        return sources;
+    private static final int GROUP_FLOATS = Integer.getInteger("ember.im2colGroupFloats", 1 << 17);
+
+    private static final int MAX_GROUP_IMAGES = 8;
+
+    /** Columns of one image: output rows × pitch. */
+    int columns() {
+        return columns;
     }
 
-    /** col[(c·k² + t), j] = the input value of channel c that {@code sources} names, or 0. */
-    static void unfold(ConvShape s, int[] sources, float[] x, int xOff, float[] col) {
-        int taps = s.kernel() * s.kernel(), cols = s.outHeight() * s.outWidth(), plane = s.height() * s.width();
-        for (int c = 0; c < s.inChannels(); c++) {
-            int from = xOff + c * plane;
-            for (int t = 0; t < taps; t++) {
-                int row = (c * taps + t) * cols, table = t * cols;
-                for (int j = 0; j < cols; j++) {
-                    int at = sources[table + j];
-                    col[row + j] = at < 0 ? 0f : x[from + at];
+    /** Images per GEMM: a power of two, so that groups divide a worker's share of a power-of-two batch. */
+    int group() {
+        return group;
+    }
+
+    /** Floats of one image's phase planes, all channels, and after them one input plane staged with a zero. */
+    int planesSize() {
+        return inChannels * channelBlock + inPlane + 1;
+    }
+
+    /**
+     * Writes one image's columns, from column `at` of col (ld floats a row): x's image at xOff,
+     * read through inputAffine (relu(x·scale + shift) per channel, scale and shift at 2c and
+     * 2c + 1, rounded as the batch norm's own) unless that is null. planes: scratch of {@link
+     * #planesSize()}.
+     */
+    void unfold(float[] x, int xOff, float[] inputAffine, float[] planes, float[] col, int ld, int at) {
+        int taps = kernel * kernel, n = columns(), staged = inChannels * channelBlock;
+        planes[staged + inPlane] = 0f; // what the borders read
+        for (int c = 0; c < inChannels; c++) {
+            int from = xOff + c * inPlane, to = c * channelBlock;
+            if (inputAffine == null) {
+                System.arraycopy(x, from, planes, staged, inPlane);
+            } else {
+                VectorMath.scaleShiftRelu(x, from, null, 0, planes, staged, inPlane, inputAffine[2 * c],
+                        inputAffine[2 * c + 1]);
+            }
+            for (int phase = 0; phase < phaseRead.length; phase++) {
+                if (phaseRead[phase]) {
+                    gather(planes, staged, planeSource, phase * planeSize, planes, to + phase * planeSize, planeSize);
                 }
+            }
+            for (int t = 0; t < taps; t++) {
+                System.arraycopy(planes, to + tapStart[t], col, (c * taps + t) * ld + at, n);
             }
         }
     }
 
-    /** The reverse of {@link #unfold}: each input value = Σ of the col entries that read it (x overwritten). */
-    static void fold(ConvShape s, int[] sources, float[] col, float[] x, int xOff) {
-        int taps = s.kernel() * s.kernel(), cols = s.outHeight() * s.outWidth(), plane = s.height() * s.width();
-        Arrays.fill(x, xOff, xOff + s.inChannels() * plane, 0f);
-        for (int c = 0; c < s.inChannels(); c++) {
-            int to = xOff + c * plane;
+    /**
+     * The reverse of {@link #unfold}: dx's image at dxOff = Σ of the col entries that read each
+     * input value (overwritten), from column `at` of col. planes: scratch of {@link #planesSize()}.
+     */
+    void fold(float[] col, int ld, int at, float[] planes, float[] dx, int dxOff) {
+        int taps = kernel * kernel, n = columns();
+        Arrays.fill(planes, 0, inChannels * channelBlock, 0f);
+        for (int c = 0; c < inChannels; c++) {
+            int block = c * channelBlock;
             for (int t = 0; t < taps; t++) {
-                int row = (c * taps + t) * cols, table = t * cols;
-                for (int j = 0; j < cols; j++) {
-                    int at = sources[table + j];
-                    if (at >= 0) {
-                        x[to + at] += col[row + j];
-                    }
-                }
+                int start = block + tapStart[t];
+                VectorMath.add(planes, start, col, (c * taps + t) * ld + at, planes, start, n);
             }
+            gather(planes, block, inputPosition, 0, dx, dxOff + c * inPlane, inPlane);
+        }
+    }
+
+    /** Writes channels planes of one image's output, stored at y[yOff], from column `at` of flat (ld a row). */
+    void gatherOutput(float[] flat, int ld, int at, int channels, float[] y, int yOff) {
+        for (int o = 0; o < channels; o++) {
+            gather(flat, o * ld + at, outputColumn, 0, y, yOff + o * outPlane, outPlane);
+        }
+    }
+
+    /** The reverse of {@link #gatherOutput}: one image's output gradient into its columns of flat, junk columns zero. */
+    void scatterOutput(float[] dy, int dyOff, int channels, float[] flat, int ld, int at) {
+        int n = columns();
+        for (int o = 0; o < channels; o++) {
+            int row = o * ld + at, from = dyOff + o * outPlane, j = 0;
+            Arrays.fill(flat, row, row + n, 0f);
+            for (int bound = S.loopBound(outPlane); j < bound; j += S.length()) {
+                FloatVector.fromArray(S, dy, from + j).intoArray(flat, row, outputColumn, j);
+            }
+            for (; j < outPlane; j++) {
+                flat[row + outputColumn[j]] = dy[from + j];
+            }
+        }
+    }
+
+    /** dst[dstOff + i] = src[srcOff + index[indexOff + i]] for i < n, a vector of lanes at a time. */
+    private static void gather(float[] src, int srcOff, int[] index, int indexOff, float[] dst, int dstOff, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector.fromArray(S, src, srcOff, index, indexOff + i).intoArray(dst, dstOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dstOff + i] = src[srcOff + index[indexOff + i]];
         }
     }
 }

@@ -6,8 +6,8 @@ package ember.backend.cpu;
  */
 final class Scratch {
     static final int COLUMNS = 0, PARTIAL_SUMS = 1, PADDED = 2, PACKED_WEIGHTS = 3, PRODUCTS = 4, BLOCKS = 5,
-            TRANSFORM_PASS = 6, SECOND_COLUMNS = 7, SECOND_PRODUCTS = 8, INPUT_AFFINE = 9, NORMALIZED_IMAGE = 10;
-    private static final int SLOTS = 11;
+            TRANSFORM_PASS = 6, SECOND_COLUMNS = 7, SECOND_PRODUCTS = 8, INPUT_AFFINE = 9;
+    private static final int SLOTS = 10;
 
     private final float[][][] arrays;
 

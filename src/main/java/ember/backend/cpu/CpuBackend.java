@@ -353,9 +353,9 @@ public final class CpuBackend implements Backend {
         int inImage = s.inChannels() * s.height() * s.width(), columns = unfolding.columns(), group = unfolding.group();
         parallel.eachTask((s.batch() + group - 1) / group, (worker, task) -> {
             int first = task * group, images = Math.min(group, s.batch() - first), ld = images * columns;
-            float[] col = scratch.get(worker, Scratch.COLUMNS, s.patchSize() * ld);
-            float[] planes = scratch.get(worker, Scratch.PADDED, unfolding.planesSize());
-            float[] flat = scratch.get(worker, Scratch.PRODUCTS, s.outChannels() * ld);
+            float[] col = scratch.get(worker, Scratch.PATCHES, s.patchSize() * ld);
+            float[] planes = scratch.get(worker, Scratch.PHASE_PLANES, unfolding.planesSize());
+            float[] flat = scratch.get(worker, Scratch.FLAT_OUTPUT, s.outChannels() * ld);
             for (int g = 0; g < images; g++) {
                 unfolding.unfold(cx.data, cx.offset() + (first + g) * inImage, inputAffine, planes, col, ld, g * columns);
             }
@@ -426,12 +426,12 @@ public final class CpuBackend implements Backend {
         int chunks = weightGradientChunks(s.batch()), size = s.weightSize();
         float[] partials = dw == null ? null : scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
         parallel.eachTask(chunks, (worker, chunk) -> {
-            float[] planes = scratch.get(worker, Scratch.PADDED, unfolding.planesSize());
+            float[] planes = scratch.get(worker, Scratch.PHASE_PLANES, unfolding.planesSize());
             int end = s.batch() * (chunk + 1) / chunks;
             for (int first = s.batch() * chunk / chunks; first < end; first += group) {
                 int images = Math.min(group, end - first), ld = images * columns;
-                float[] col = scratch.get(worker, Scratch.COLUMNS, patch * ld);
-                float[] flat = scratch.get(worker, Scratch.PRODUCTS, s.outChannels() * ld);
+                float[] col = scratch.get(worker, Scratch.PATCHES, patch * ld);
+                float[] flat = scratch.get(worker, Scratch.FLAT_OUTPUT, s.outChannels() * ld);
                 for (int g = 0; g < images; g++) {
                     unfolding.scatterOutput(dy.data, dy.offset() + (first + g) * outImage, s.outChannels(), flat, ld,
                             g * columns);

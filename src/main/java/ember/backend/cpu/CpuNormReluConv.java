@@ -9,8 +9,10 @@ import ember.backend.NormReluConv;
  * The CPU's conv(relu(BN(x))): the batch norm leaves only a per-channel scale and shift, which
  * the convolution applies with the ReLU as it reads x (forward and weight gradient), so the
  * normalised activation is never written nor read back. The backward pass recomputes the ReLU's
- * mask from x. The scale and shift of the last forward, and the normalised input's gradient,
- * are this object's own.
+ * mask from x, and the convolution's backward takes the batch norm's sums from each plane of its
+ * gradient as it writes it, so the batch norm's backward reads that gradient once, not twice.
+ * The scale and shift of the last forward, the normalised input's gradient and its sums are
+ * this object's own.
  */
 final class CpuNormReluConv implements NormReluConv {
     private final CpuBackend cpu;
@@ -18,6 +20,8 @@ final class CpuNormReluConv implements NormReluConv {
     private final Buffer scale;
     private final Buffer shift;
     private final Buffer hiddenGrad;
+    /** The sums the batch norm's backward needs from each plane of hiddenGrad, left by the convolution's backward. */
+    private final float[] hiddenGradSums;
 
     CpuNormReluConv(CpuBackend cpu, ConvShape largest) {
         this.cpu = cpu;
@@ -25,6 +29,7 @@ final class CpuNormReluConv implements NormReluConv {
         this.scale = cpu.allocate(largest.inChannels());
         this.shift = cpu.allocate(largest.inChannels());
         this.hiddenGrad = cpu.allocate(largest.inputSize());
+        this.hiddenGradSums = new float[2 * largest.batch() * largest.inChannels()];
     }
 
     @Override
@@ -47,9 +52,9 @@ final class CpuNormReluConv implements NormReluConv {
     public void backward(int batch, Buffer x, Buffer dy, BatchNormTensors norm, Buffer w, Buffer dx, Buffer dw) {
         ConvShape s = largest.withBatch(batch);
         Buffer dh = hiddenGrad.slice(0, s.inputSize());
-        cpu.conv2dBackward(s, x, scale, shift, dy, w, dh, dw);
+        cpu.conv2dBackward(s, x, scale, shift, norm.savedMean(), dy, w, dh, dw, hiddenGradSums);
         cpu.batchNormReluBackward(s.input(), x, dh, norm.gamma(), norm.beta(), norm.savedMean(),
-                norm.savedInvStd(), dx, norm.gammaGrad(), norm.betaGrad());
+                norm.savedInvStd(), dx, norm.gammaGrad(), norm.betaGrad(), hiddenGradSums);
     }
 
     @Override

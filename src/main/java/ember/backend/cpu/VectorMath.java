@@ -180,6 +180,17 @@ final class VectorMath {
         return sum;
     }
 
+    /**
+     * What batch norm + ReLU's backward sums over one plane: sums[at] = {@link #maskedSum},
+     * sums[at + 1] = {@link #maskedCenteredDot}, so that a pass that has just written dy can
+     * leave them and spare the backward a read of dy and x.
+     */
+    static void maskedGradientSums(float[] dy, int dyOff, float[] x, int xOff, int len, float a, float c,
+                                   float center, float[] sums, int at) {
+        sums[at] = maskedSum(dy, dyOff, x, xOff, len, a, c);
+        sums[at + 1] = maskedCenteredDot(dy, dyOff, x, xOff, len, a, c, center);
+    }
+
     /** One vector of dy, zero where a·x + c ≤ 0. */
     private static FloatVector masked(float[] dy, int dyi, float[] x, int xi, FloatVector a, FloatVector c) {
         VectorMask<Float> on = FloatVector.fromArray(S, x, xi).fma(a, c).compare(VectorOperators.GT, 0f);

@@ -199,20 +199,20 @@ final class Winograd3x3 {
                          float[] inputAffine, float[] packed, float[] planes, float[] transformed, float[] products,
                          float[] blocks, float[] pass, float[] y, int yOff, float[] sums, int sumsOff) {
         transformGroup(inC, height, width, x, xOff, images, inputAffine, planes, pass, transformed);
+        int plane = height * width;
         mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff, null, 0,
-                null, 0, sums, sumsOff);
+                sums == null ? null : (g, o, at) ->
+                        VectorMath.planeSums(y, yOff + at, plane, sums, sumsOff + 2 * (g * outC + o)));
     }
 
     /**
      * The second half of {@link #convolve}: the group's transformed inputs mixed into outC
-     * channels, written to y; with plus (else null), y = that + plus, and with reluOutput (else
-     * null) y zeroed where reluOutput ≤ 0 (a ReLU's backward), both laid out as y. With sums
-     * (else null), the plane sums (VectorMath.planeSums) of image g, channel o of y go to
-     * sumsOff + 2(g·outC + o).
+     * channels, written to y; with plus (else null), y = that + plus, laid out as y. With after
+     * (else null), each plane of y goes through after as soon as it is written.
      */
     static void mixAndWrite(int inC, int outC, int height, int width, int images, float[] packed, float[] transformed,
                             float[] products, float[] blocks, float[] pass, float[] y, int yOff, float[] plus,
-                            int plusOff, float[] reluOutput, int reluOff, float[] sums, int sumsOff) {
+                            int plusOff, PlaneEpilogue after) {
         int span = span(height, width), plane = height * width;
         multiply(inC, outC, span, packed, transformed, products);
         for (int o = 0; o < outC; o++) {
@@ -220,12 +220,8 @@ final class Winograd3x3 {
             for (int g = 0; g < images; g++) {
                 int at = (g * outC + o) * plane;
                 interleave(blocks, g, height, width, y, yOff + at, plus, plusOff + at);
-                // The image's plane of this channel is still in L1.
-                if (reluOutput != null) {
-                    VectorMath.reluBackward(reluOutput, reluOff + at, y, yOff + at, y, yOff + at, plane);
-                }
-                if (sums != null) {
-                    VectorMath.planeSums(y, yOff + at, plane, sums, sumsOff + 2 * (g * outC + o));
+                if (after != null) {
+                    after.apply(g, o, at);
                 }
             }
         }

@@ -17,6 +17,11 @@ import org.junit.jupiter.api.Test;
  * tolerances and inputs kept off the mask's edge, could not see it).
  */
 class FusedBatchNormTest {
+    /** Winograd groups at 32, 16 and 8 pixels, a part-filled one, and im2col (stride 2). */
+    private static final ConvShape[] CONVOLUTIONS_THROUGH_A_NORMALISATION = {new ConvShape(5, 3, 32, 32, 4, 3, 1, 1),
+        new ConvShape(22, 3, 16, 16, 5, 3, 1, 1), new ConvShape(17, 4, 8, 8, 6, 3, 1, 1),
+        new ConvShape(3, 4, 16, 16, 6, 3, 2, 1)};
+
     private static final ChannelShape[] SHAPES = {
         new ChannelShape(3, 4, 5), new ChannelShape(2, 3, 13), new ChannelShape(4, 16, 64), new ChannelShape(2, 8, 1024),
     };
@@ -92,7 +97,7 @@ class FusedBatchNormTest {
                 cpu.batchNormBackward(s, separate.x, separate.dy, separate.gamma, separate.savedMean,
                         separate.savedInvStd, separate.dx, separate.dgamma, separate.dbeta);
                 cpu.batchNormReluBackward(s, fused.x, fused.dy, fused.gamma, fused.beta, fused.savedMean,
-                        fused.savedInvStd, fused.dx, fused.dgamma, fused.dbeta);
+                        fused.savedInvStd, fused.dx, fused.dgamma, fused.dbeta, (float[]) null);
                 for (String name : new String[] {"dx", "dgamma", "dbeta"}) {
                     assertArrayEquals(separate.read(name), fused.read(name), name + ", " + s);
                 }
@@ -132,9 +137,7 @@ class FusedBatchNormTest {
     @Test
     void convolutionThroughANormalisationEqualsConvolutionOfTheNormalisedInput() {
         SplittableRandom random = new SplittableRandom(14);
-        for (ConvShape c : new ConvShape[] {new ConvShape(5, 3, 32, 32, 4, 3, 1, 1),
-            new ConvShape(22, 3, 16, 16, 5, 3, 1, 1), new ConvShape(17, 4, 8, 8, 6, 3, 1, 1),
-            new ConvShape(3, 4, 16, 16, 6, 3, 2, 1)}) {
+        for (ConvShape c : CONVOLUTIONS_THROUGH_A_NORMALISATION) {
             ChannelShape in = new ChannelShape(c.batch(), c.inChannels(), c.height() * c.width());
             Inputs bn = new Inputs(in, random);
             float[] w = uniform(random, c.weightSize()), dy = uniform(random, c.outputSize());
@@ -151,12 +154,48 @@ class FusedBatchNormTest {
                 cpu.batchNormTrainingScaleShift(in, later.x, null, later.gamma, later.beta, later.runningMean,
                         later.runningVar, later.savedMean, later.savedInvStd, scale, shift, 0.1f, 1e-5f);
                 cpu.conv2d(c, later.x, scale, shift, wb, y2, null);
-                cpu.conv2dBackward(c, later.x, scale, shift, dyb, wb, later.dx, dw2);
+                cpu.conv2dBackward(c, later.x, scale, shift, later.savedMean, dyb, wb, later.dx, dw2, null);
                 for (String name : new String[] {"runningMean", "runningVar", "savedMean", "savedInvStd", "dx"}) {
                     assertArrayEquals(written.read(name), later.read(name), name + ", " + c);
                 }
                 assertArrayEquals(read(cpu, y1), read(cpu, y2), "y, " + c);
                 assertArrayEquals(read(cpu, dw1), read(cpu, dw2), "dw, " + c);
+            }
+        }
+    }
+
+    /**
+     * A convolution through a batch norm + ReLU that leaves the batch norm's sums as it writes
+     * its input gradient gives, with the batch norm's backward reading them, the bits of the
+     * two run apart: Winograd groups at 32, 16 and 8 pixels, a part-filled one, and im2col.
+     */
+    @Test
+    void convolutionBackwardLeavesTheSumsOfTheBatchNormsBackward() {
+        SplittableRandom random = new SplittableRandom(15);
+        for (ConvShape c : CONVOLUTIONS_THROUGH_A_NORMALISATION) {
+            ChannelShape in = new ChannelShape(c.batch(), c.inChannels(), c.height() * c.width());
+            Inputs bn = new Inputs(in, random);
+            float[] w = uniform(random, c.weightSize()), dy = uniform(random, c.outputSize());
+            float[] sums = new float[2 * c.batch() * c.inChannels()];
+            try (CpuBackend cpu = CpuBackend.javaOnly(2); Model apart = new Model(cpu, bn);
+                 Model fused = new Model(cpu, bn); Buffer wb = upload(cpu, w); Buffer dyb = upload(cpu, dy);
+                 Buffer scale = cpu.allocate(c.inChannels()); Buffer shift = cpu.allocate(c.inChannels());
+                 Buffer dw = cpu.allocate(c.weightSize()); Buffer dhApart = cpu.allocate(c.inputSize());
+                 Buffer dhFused = cpu.allocate(c.inputSize())) {
+                for (Model m : new Model[] {apart, fused}) {
+                    cpu.batchNormTrainingScaleShift(in, m.x, null, m.gamma, m.beta, m.runningMean, m.runningVar,
+                            m.savedMean, m.savedInvStd, scale, shift, 0.1f, 1e-5f);
+                }
+                cpu.conv2dBackward(c, apart.x, scale, shift, apart.savedMean, dyb, wb, dhApart, dw, null);
+                cpu.batchNormReluBackward(in, apart.x, dhApart, apart.gamma, apart.beta, apart.savedMean,
+                        apart.savedInvStd, apart.dx, apart.dgamma, apart.dbeta, (float[]) null);
+                cpu.conv2dBackward(c, fused.x, scale, shift, fused.savedMean, dyb, wb, dhFused, dw, sums);
+                cpu.batchNormReluBackward(in, fused.x, dhFused, fused.gamma, fused.beta, fused.savedMean,
+                        fused.savedInvStd, fused.dx, fused.dgamma, fused.dbeta, sums);
+                assertArrayEquals(read(cpu, dhApart), read(cpu, dhFused), "conv's dx, " + c);
+                for (String name : new String[] {"dx", "dgamma", "dbeta"}) {
+                    assertArrayEquals(apart.read(name), fused.read(name), name + ", " + c);
+                }
             }
         }
     }

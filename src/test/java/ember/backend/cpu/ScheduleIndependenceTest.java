@@ -21,11 +21,11 @@ class ScheduleIndependenceTest {
             new ConvShape(9, 4, 8, 8, 6, 3, 2, 1)}) {
             float[] x = uniform(random, s.inputSize()), w = uniform(random, s.weightSize());
             float[] dy = uniform(random, s.outputSize());
-            float[] affine = uniform(random, 2 * s.inChannels());
+            float[] affine = uniform(random, 3 * s.inChannels());
             float[][] one = run(CpuBackend.javaOnly(1), s, x, w, dy, affine);
             float[][] two = run(CpuBackend.javaOnly(2), s, x, w, dy, affine);
             String[] names = {"y", "dx", "dw", "y's plane sums", "y through a normalisation",
-                "dx through a normalisation", "dw through a normalisation"};
+                "dx through a normalisation", "dw through a normalisation", "dx's batch-norm sums"};
             for (int i = 0; i < names.length; i++) {
                 assertArrayEquals(one[i], two[i], names[i] + " of " + s);
             }
@@ -61,13 +61,15 @@ class ScheduleIndependenceTest {
 
     /**
      * y with its plane sums, then dx and dw from the fused backward, and the same with x read
-     * through relu(x·scale + shift) (scale and shift interleaved in affine), on a fresh backend.
+     * through relu(x·scale + shift) with the batch norm's sums of that dx (scale, shift and the
+     * mean one after another in affine), on a fresh backend.
      */
     private static float[][] run(CpuBackend cpu, ConvShape s, float[] x, float[] w, float[] dy, float[] affine) {
         int c = s.inChannels();
         try (cpu; Buffer xb = upload(cpu, x); Buffer wb = upload(cpu, w); Buffer dyb = upload(cpu, dy);
              Buffer scale = upload(cpu, java.util.Arrays.copyOf(affine, c));
              Buffer shift = upload(cpu, java.util.Arrays.copyOfRange(affine, c, 2 * c));
+             Buffer mean = upload(cpu, java.util.Arrays.copyOfRange(affine, 2 * c, 3 * c));
              Buffer y = cpu.allocate(s.outputSize()); Buffer sums = cpu.allocate(2 * s.batch() * s.outChannels());
              Buffer dx = cpu.allocate(x.length); Buffer dw = cpu.allocate(w.length);
              Buffer yn = cpu.allocate(s.outputSize()); Buffer dxn = cpu.allocate(x.length);
@@ -75,9 +77,10 @@ class ScheduleIndependenceTest {
             cpu.conv2d(s, xb, wb, y, sums);
             cpu.conv2dBackward(s, xb, dyb, wb, null, false, dx, dw);
             cpu.conv2d(s, xb, scale, shift, wb, yn, null);
-            cpu.conv2dBackward(s, xb, scale, shift, dyb, wb, dxn, dwn);
+            float[] normSums = new float[2 * s.batch() * c];
+            cpu.conv2dBackward(s, xb, scale, shift, mean, dyb, wb, dxn, dwn, normSums);
             return new float[][] {read(cpu, y), read(cpu, dx), read(cpu, dw), read(cpu, sums), read(cpu, yn),
-                read(cpu, dxn), read(cpu, dwn)};
+                read(cpu, dxn), read(cpu, dwn), normSums};
         }
     }
 

@@ -570,6 +570,13 @@ public final class CpuBackend implements Backend {
         float[] affine = inputAffine(s, x, xScale, xShift);
         CpuBuffer cx = CpuBuffer.of(x), cdx = CpuBuffer.of(dx), mean = CpuBuffer.of(xMean);
         int inC = s.inChannels(), plane = s.height() * s.width();
+        if (normSums != null) {
+            Checks.channels("conv2dBackward through a normalisation", s.input(), x, x, xMean);
+            if (normSums.length < 2 * s.batch() * inC) {
+                throw new IllegalArgumentException("conv2dBackward: normSums holds " + normSums.length
+                        + " floats, fewer than the 2 per input plane of " + s);
+            }
+        }
         PlaneEpilogue sums = normSums == null ? null : (n, c, at) -> VectorMath.maskedGradientSums(cdx.data,
                 cdx.offset() + at, cx.data, cx.offset() + at, plane, affine[2 * c], affine[2 * c + 1],
                 mean.data[mean.offset() + c], normSums, 2 * (n * inC + c));
@@ -611,7 +618,8 @@ public final class CpuBackend implements Backend {
     /**
      * The weight gradient (x read through inputAffine unless that is null), and with w and dx
      * backward-data too, from one read of dy: dx += dxPlus unless that is null, and each plane
-     * of dx through after unless that is null, as {@link #unfoldedBackward} does. The groups are split into a fixed number of chunks ({@link #weightGradientChunks}), which the
+     * of dx through after unless that is null, as {@link #unfoldedBackward} does. The groups
+     * are split into a fixed number of chunks ({@link #weightGradientChunks}), which the
      * workers take in turn; each chunk sums its groups' transformed dU into a slot of its own,
      * and the slots are added in chunk order at the end (so the result does not depend on the
      * schedule) and transformed into dw.

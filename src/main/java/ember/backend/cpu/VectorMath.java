@@ -244,9 +244,17 @@ final class VectorMath {
         }
     }
 
-    /** y = a + b elementwise (y may be a or b; a loop C2 vectorises by itself). */
+    /**
+     * y = a + b elementwise (y may be a or b). In SIMD by hand: as a plain loop, which C2 may
+     * not vectorise when y and b are different arrays that could overlap, the stride-2
+     * convolution's col2im adds took a third of its backward-data pass (docs/exp2.md).
+     */
     static void add(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int len) {
-        for (int i = 0; i < len; i++) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += S.length()) {
+            FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) {
             y[yOff + i] = a[aOff + i] + b[bOff + i];
         }
     }

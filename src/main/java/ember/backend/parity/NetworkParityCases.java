@@ -34,6 +34,12 @@ final class NetworkParityCases {
         new ConvShape(2, 2, 3, 3, 3, 3, 1, 1),
         new ConvShape(3, 16, 16, 16, 16, 3, 1, 1),
         new ConvShape(3, 16, 16, 16, 32, 3, 2, 1),
+        // Stride 2 from images stored by phase: 1×1, to an output not stored by phase (6×6), to
+        // an output of one 4×4 tile, and input rows longer than a 512-bit vector.
+        new ConvShape(2, 3, 16, 16, 5, 1, 2, 0),
+        new ConvShape(2, 3, 12, 12, 4, 3, 2, 1),
+        new ConvShape(3, 2, 8, 8, 3, 3, 2, 1),
+        new ConvShape(2, 2, 64, 64, 3, 3, 2, 1),
         new ConvShape(5, 64, 8, 8, 64, 3, 1, 1),
         // 3×3 stride 1 with odd sizes (im2col): wide, and a single row.
         new ConvShape(2, 6, 5, 21, 5, 3, 1, 1),

@@ -469,9 +469,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         for (int chunk = 0; chunk < chunks; chunk++) {
-            for (int i = 0; i < size; i++) {
-                dw.data[dw.offset() + i] += partials[chunk * size + i];
-            }
+            VectorMath.add(dw.data, dw.offset(), partials, chunk * size, dw.data, dw.offset(), size);
         }
     }
 

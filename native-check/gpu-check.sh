@@ -18,6 +18,11 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 java="$here/runtime/bin/java"
 jar="$here/ember.jar"
+# The JDK's signal chaining, as src/main/sh/ember preloads it: an OpenCL driver loaded by the
+# device probe must not take the SIGSEGV handler the JVM relies on (docs/opencl.md).
+if [ -f "$here/runtime/lib/libjsig.so" ]; then
+  export LD_PRELOAD="$here/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
 failures=0
 
 log() { echo "$*" | tee -a "$out/summary.txt"; }

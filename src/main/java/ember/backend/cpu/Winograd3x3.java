@@ -280,12 +280,10 @@ final class Winograd3x3 {
                 int column = g * stride(width) + s + 1;
                 int src = off + (OUT * r + s) * rows * columns;
                 int dst = (OUT * ((r + 1) & 3) + (column & 3)) * ps + (r + 1 >> 2) * p + (column >> 2);
-                for (int i = 0; i < rows; i++) {
-                    if (normalize) {
-                        normalizeRow(x, src + i * columns, planes, dst + i * p, columns, scale, shift);
-                    } else {
-                        copyRow(x, src + i * columns, planes, dst + i * p, columns);
-                    }
+                if (normalize) {
+                    normalizeRows(x, src, columns, planes, dst, p, rows, columns, scale, shift);
+                } else {
+                    copyRows(x, src, columns, planes, dst, p, rows, columns);
                 }
             }
         }
@@ -323,7 +321,7 @@ final class Winograd3x3 {
         planes[to + p + 1] = x[from + 3];
     }
 
-    /** {@link #copy4} of relu(x·scale + shift), rounded as {@link #normalizeRow}. */
+    /** {@link #copy4} of relu(x·scale + shift), rounded as {@link #normalizeRows}. */
     private static void normalize4(float[] x, int from, float[] planes, int to, int p, float scale, float shift) {
         planes[to] = Math.max(Math.fma(x[from], scale, shift), 0f);
         planes[to + 1] = Math.max(Math.fma(x[from + 1], scale, shift), 0f);
@@ -356,13 +354,10 @@ final class Winograd3x3 {
             for (int s = 0; s < OUT; s++) {
                 int column = g * stride(width) + s, phase = (OUT * r + s) * rows * columns;
                 int block = (OUT * r + (column & 3)) * span + (column >> 2);
-                for (int i = 0; i < rows; i++) {
-                    if (plus == null) {
-                        copyRow(blocks, block + i * p, y, yOff + phase + i * columns, columns);
-                    } else {
-                        addRow(blocks, block + i * p, plus, plusOff + phase + i * columns, y,
-                                yOff + phase + i * columns, columns);
-                    }
+                if (plus == null) {
+                    copyRows(blocks, block, p, y, yOff + phase, columns, rows, columns);
+                } else {
+                    addRows(blocks, block, p, plus, plusOff + phase, y, yOff + phase, columns, rows, columns);
                 }
             }
         }
@@ -391,63 +386,91 @@ final class Winograd3x3 {
     }
 
     /**
-     * dst[to + j] = src[from + j] for j < n. A phase's rows are 8, 4 or 2 values long (images
-     * of 32, 16 and 8 pixels), so those move as one whole, half or quarter vector each:
-     * System.arraycopy's call, or a loop over the values, cost more than the copy itself. Rows
-     * of 2 are narrower than a quarter of a 512-bit vector and move as two values, here and in
-     * the two methods below: through System.arraycopy, a 64-channel convolution at 8×8 took
-     * 3.3 ms instead of 2.6; as a loop over j in all three, 2.85 instead of 2.26.
+     * dst[to + i·dstStep + j] = src[from + i·srcStep + j] for i < rows, j < n: a phase's rows,
+     * 8, 4 or 2 values long (images of 32, 16 and 8 pixels), so those move as one whole, half
+     * or quarter vector each: System.arraycopy's call, or a loop over the values, cost more than
+     * the copy itself. Rows of 2 are narrower than a quarter of a 512-bit vector and move as
+     * two values (8×8 images take {@link #splitSmall} and {@link #interleaveSmall}).
+     *
+     * <p>The width is tested once per phase and each width has a loop of its own. With the test
+     * per row, in a method called per row, about one JVM in four ran some 16×16 and 32×32
+     * passes 1.6–1.9× slower for its whole life (the "narrow-vector lottery", docs/exp2.md);
+     * like this, none of 24 forks did.
      */
-    private static void copyRow(float[] src, int from, float[] dst, int to, int n) {
+    private static void copyRows(float[] src, int from, int srcStep, float[] dst, int to, int dstStep, int rows,
+                                 int n) {
         if (n == VL) {
-            load(src, from).intoArray(dst, to);
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                load(src, from).intoArray(dst, to);
+            }
         } else if (n == HL) {
-            FloatVector.fromArray(HALF, src, from).intoArray(dst, to);
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                FloatVector.fromArray(HALF, src, from).intoArray(dst, to);
+            }
         } else if (n == QL) {
-            FloatVector.fromArray(QUARTER, src, from).intoArray(dst, to);
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                FloatVector.fromArray(QUARTER, src, from).intoArray(dst, to);
+            }
         } else if (n == 2) {
-            dst[to] = src[from];
-            dst[to + 1] = src[from + 1];
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                dst[to] = src[from];
+                dst[to + 1] = src[from + 1];
+            }
         } else {
-            System.arraycopy(src, from, dst, to, n);
-        }
-    }
-
-    /**
-     * dst[to + j] = max(src[from + j]·scale + shift, 0) for j < n, rows moved as in {@link
-     * #copyRow}; one fused multiply-add, as VectorMath.scaleShiftRelu rounds it.
-     */
-    private static void normalizeRow(float[] src, int from, float[] dst, int to, int n, float scale, float shift) {
-        if (n == VL) {
-            load(src, from).fma(scale, shift).max(0f).intoArray(dst, to);
-        } else if (n == HL) {
-            FloatVector.fromArray(HALF, src, from).fma(scale, shift).max(0f).intoArray(dst, to);
-        } else if (n == QL) {
-            FloatVector.fromArray(QUARTER, src, from).fma(scale, shift).max(0f).intoArray(dst, to);
-        } else if (n == 2) {
-            dst[to] = Math.max(Math.fma(src[from], scale, shift), 0f);
-            dst[to + 1] = Math.max(Math.fma(src[from + 1], scale, shift), 0f);
-        } else {
-            for (int j = 0; j < n; j++) {
-                dst[to + j] = Math.max(Math.fma(src[from + j], scale, shift), 0f);
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                System.arraycopy(src, from, dst, to, n);
             }
         }
     }
 
-    /** dst[to + j] = src[from + j] + plus[at + j] for j < n, rows moved as in {@link #copyRow}. */
-    private static void addRow(float[] src, int from, float[] plus, int at, float[] dst, int to, int n) {
+    /**
+     * {@link #copyRows} of max(src·scale + shift, 0); one fused multiply-add, as
+     * VectorMath.scaleShiftRelu rounds it.
+     */
+    private static void normalizeRows(float[] src, int from, int srcStep, float[] dst, int to, int dstStep, int rows,
+                                      int n, float scale, float shift) {
         if (n == VL) {
-            load(src, from).add(load(plus, at)).intoArray(dst, to);
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                load(src, from).fma(scale, shift).max(0f).intoArray(dst, to);
+            }
         } else if (n == HL) {
-            FloatVector.fromArray(HALF, src, from).add(FloatVector.fromArray(HALF, plus, at)).intoArray(dst, to);
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                FloatVector.fromArray(HALF, src, from).fma(scale, shift).max(0f).intoArray(dst, to);
+            }
         } else if (n == QL) {
-            FloatVector.fromArray(QUARTER, src, from).add(FloatVector.fromArray(QUARTER, plus, at)).intoArray(dst, to);
-        } else if (n == 2) {
-            dst[to] = src[from] + plus[at];
-            dst[to + 1] = src[from + 1] + plus[at + 1];
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                FloatVector.fromArray(QUARTER, src, from).fma(scale, shift).max(0f).intoArray(dst, to);
+            }
         } else {
-            for (int j = 0; j < n; j++) {
-                dst[to + j] = src[from + j] + plus[at + j];
+            for (int i = 0; i < rows; i++, from += srcStep, to += dstStep) {
+                for (int j = 0; j < n; j++) {
+                    dst[to + j] = Math.max(Math.fma(src[from + j], scale, shift), 0f);
+                }
+            }
+        }
+    }
+
+    /** {@link #copyRows} of src + plus, plus laid out as dst. */
+    private static void addRows(float[] src, int from, int srcStep, float[] plus, int at, float[] dst, int to,
+                                int dstStep, int rows, int n) {
+        if (n == VL) {
+            for (int i = 0; i < rows; i++, from += srcStep, at += dstStep, to += dstStep) {
+                load(src, from).add(load(plus, at)).intoArray(dst, to);
+            }
+        } else if (n == HL) {
+            for (int i = 0; i < rows; i++, from += srcStep, at += dstStep, to += dstStep) {
+                FloatVector.fromArray(HALF, src, from).add(FloatVector.fromArray(HALF, plus, at)).intoArray(dst, to);
+            }
+        } else if (n == QL) {
+            for (int i = 0; i < rows; i++, from += srcStep, at += dstStep, to += dstStep) {
+                FloatVector.fromArray(QUARTER, src, from).add(FloatVector.fromArray(QUARTER, plus, at))
+                        .intoArray(dst, to);
+            }
+        } else {
+            for (int i = 0; i < rows; i++, from += srcStep, at += dstStep, to += dstStep) {
+                for (int j = 0; j < n; j++) {
+                    dst[to + j] = src[from + j] + plus[at + j];
+                }
             }
         }
     }

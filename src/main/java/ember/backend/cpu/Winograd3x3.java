@@ -395,7 +395,7 @@ final class Winograd3x3 {
      * <p>The width is tested once per phase and each width has a loop of its own. With the test
      * per row, in a method called per row, about one JVM in four ran some 16×16 and 32×32
      * passes 1.6–1.9× slower for its whole life (the "narrow-vector lottery", docs/exp2.md);
-     * like this, none of 24 forks did.
+     * like this, none of 60 forks did.
      */
     private static void copyRows(float[] src, int from, int srcStep, float[] dst, int to, int dstStep, int rows,
                                  int n) {

@@ -20,10 +20,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The three passes of ResNet20's 3×3 convolutions on a batch of 128 on the CPU backend: the
- * stride-1 ones of each stage (Winograd by default; add {@code -jvmArgsAppend "...
+ * The passes of ResNet20's convolutions on a batch of 128 on the CPU backend: by default the
+ * 3×3 stride-1 ones of each stage (Winograd by default; add {@code -jvmArgsAppend "...
  * -Dember.fastConv=never"} for im2col + GEMM) and the two stride-2 ones that open stages 2 and
- * 3 (im2col + GEMM). Direct-equivalent GFLOP/s = 2·128·inC·outC·9·outH·outW / (time per op).
+ * 3 (im2col + GEMM); {@code -p stage=} also takes the stem (3>16@32) and the 1×1 shortcuts
+ * (16>32@32/2k1, 32>64@16/2k1). {@code backward} is backward-data and the weight gradient in
+ * one call, as a step runs them. Direct-equivalent GFLOP/s = 2·128·inC·outC·k²·outH·outW / (time per op).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -32,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 public class ConvBenchmark {
-    /** "channels@size" (stride 1) or "in>out@size/2" (stride 2), size the input's. */
+    /** "channels@size" (stride 1) or "in>out@size/2" (stride 2), size the input's; a suffix "k1" for a 1×1 kernel. */
     @Param({"16@32", "32@16", "64@8", "16>32@32/2", "32>64@16/2"})
     public String stage;
 
@@ -42,10 +44,12 @@ public class ConvBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String[] parts = stage.split("@"), channels = parts[0].split(">"), where = parts[1].split("/");
+        String[] kernel = stage.split("k"), parts = kernel[0].split("@"), channels = parts[0].split(">");
+        String[] where = parts[1].split("/");
         int in = Integer.parseInt(channels[0]), out = Integer.parseInt(channels[channels.length - 1]);
         int size = Integer.parseInt(where[0]), stride = where.length > 1 ? Integer.parseInt(where[1]) : 1;
-        shape = new ConvShape(128, in, size, size, out, 3, stride, 1);
+        int k = kernel.length > 1 ? Integer.parseInt(kernel[1]) : 3;
+        shape = new ConvShape(128, in, size, size, out, k, stride, k / 2);
         backend = CpuBackend.withBlasIfPresent(Runtime.getRuntime().availableProcessors());
         SplittableRandom random = new SplittableRandom(1);
         x = RandomBuffers.uniform(backend, shape.inputSize(), 1, random);
@@ -71,6 +75,12 @@ public class ConvBenchmark {
     public Buffer backwardFilter() {
         backend.conv2dBackwardFilter(shape, x, y, dw);
         return dw;
+    }
+
+    @Benchmark
+    public Buffer backward() {
+        backend.conv2dBackward(shape, x, y, w, null, false, dx, dw);
+        return dx;
     }
 
     @TearDown(Level.Trial)

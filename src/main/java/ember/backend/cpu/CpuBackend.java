@@ -349,7 +349,7 @@ public final class CpuBackend implements Backend {
             winograd(s.inChannels(), s.outChannels(), s, cx, inputAffine, cw, false, cy, sums);
             return;
         }
-        Im2col unfolding = im2col(s);
+        Unfolding unfolding = unfolding(s);
         int inImage = s.inChannels() * s.height() * s.width(), columns = unfolding.columns(), group = unfolding.group();
         parallel.eachTask((s.batch() + group - 1) / group, (worker, task) -> {
             int first = task * group, images = Math.min(group, s.batch() - first), ld = images * columns;
@@ -402,11 +402,11 @@ public final class CpuBackend implements Backend {
         unfoldedBackward(s, null, null, cdy, cw, null, null, cdx, null);
     }
 
-    /** Im2col's plans, one per convolution shape (whatever the batch): made on a shape's first use. */
-    private final java.util.Map<ConvShape, Im2col> unfoldings = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The im2col path's plans, one per convolution shape (whatever the batch): made on a shape's first use. */
+    private final java.util.Map<ConvShape, Unfolding> unfoldings = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private Im2col im2col(ConvShape s) {
-        return unfoldings.computeIfAbsent(s.withBatch(1), Im2col::new);
+    private Unfolding unfolding(ConvShape s) {
+        return unfoldings.computeIfAbsent(s.withBatch(1), Unfolding::of);
     }
 
     /**
@@ -421,7 +421,7 @@ public final class CpuBackend implements Backend {
      */
     private void unfoldedBackward(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer w,
                                   CpuBuffer dxPlus, PlaneEpilogue after, CpuBuffer dx, CpuBuffer dw) {
-        Im2col unfolding = im2col(s);
+        Unfolding unfolding = unfolding(s);
         int inPlane = s.height() * s.width(), inImage = s.inChannels() * inPlane;
         int outImage = s.outChannels() * s.outHeight() * s.outWidth(), columns = unfolding.columns();
         int group = unfolding.group(), patch = s.patchSize();

@@ -9,15 +9,14 @@ import java.util.Arrays;
  * borders, laid out so that what kernel tap (ky, kx) reads for every output pixel is one
  * contiguous run of one phase plane. Each row (input channel, ky, kx) of the matrix is then
  * a single copy, where a table lookup per entry (nine per input value at 3×3) had cost more
- * than the GEMM itself.
+ * than the GEMM itself. ({@link Pointwise} unfolds the 1×1 convolutions.)
  *
  * <p>The matrix's columns are the output grid flattened with the phase planes' pitch, so each
  * output row ends in pitch − outWidth junk columns whose outputs are dropped (at stride 2 and
  * 32×32, one column in 17). Junk gradients are kept zero, so they add nothing to a weight or
- * input gradient. A group of images sits side by side, {@link #columns()} each, so that one
- * GEMM covers the group. One instance per convolution shape (the batch is not part of it).
+ * input gradient.
  */
-final class Im2col {
+final class Im2col implements Unfolding {
     private final int inChannels, kernel, inPlane, outPlane, columns, group;
     /** Columns from one phase-plane row to the next, and the floats of one channel's stride² planes. */
     private final int pitch, channelBlock;
@@ -49,7 +48,7 @@ final class Im2col {
         planeSize = rows * pitch;
         channelBlock = st * st * planeSize;
         columns = s.outHeight() * pitch;
-        group = Integer.highestOneBit(Math.max(1, Math.min(MAX_GROUP_IMAGES, GROUP_FLOATS / (s.patchSize() * columns))));
+        group = Unfolding.group(s.patchSize() * columns, GROUP_FLOATS);
 
         tapStart = new int[k * k];
         phaseRead = new boolean[st * st];
@@ -92,30 +91,25 @@ final class Im2col {
      */
     private static final int GROUP_FLOATS = Integer.getInteger("ember.im2colGroupFloats", 1 << 17);
 
-    private static final int MAX_GROUP_IMAGES = 8;
-
-    /** Columns of one image: output rows × pitch. */
-    int columns() {
+    /** Output rows × pitch. */
+    @Override
+    public int columns() {
         return columns;
     }
 
-    /** Images per GEMM: a power of two, so that groups divide a worker's share of a power-of-two batch. */
-    int group() {
+    @Override
+    public int group() {
         return group;
     }
 
-    /** Floats of one image's phase planes, all channels, and after them one input plane staged with a zero. */
-    int planesSize() {
+    /** One image's phase planes, all channels, and after them one input plane staged with a zero. */
+    @Override
+    public int planesSize() {
         return inChannels * channelBlock + inPlane + 1;
     }
 
-    /**
-     * Writes one image's columns, from column `at` of col (ld floats a row): x's image at xOff,
-     * read through inputAffine (relu(x·scale + shift) per channel, scale and shift at 2c and
-     * 2c + 1, rounded as the batch norm's own) unless that is null. planes: scratch of {@link
-     * #planesSize()}.
-     */
-    void unfold(float[] x, int xOff, float[] inputAffine, float[] planes, float[] col, int ld, int at) {
+    @Override
+    public void unfold(float[] x, int xOff, float[] inputAffine, float[] planes, float[] col, int ld, int at) {
         int taps = kernel * kernel, n = columns(), staged = inChannels * channelBlock;
         planes[staged + inPlane] = 0f; // what the borders read
         for (int c = 0; c < inChannels; c++) {
@@ -128,7 +122,7 @@ final class Im2col {
             }
             for (int phase = 0; phase < phaseRead.length; phase++) {
                 if (phaseRead[phase]) {
-                    gather(planes, staged, planeSource, phase * planeSize, planes, to + phase * planeSize, planeSize);
+                    VectorMath.gather(planes, staged, planeSource, phase * planeSize, planes, to + phase * planeSize, planeSize);
                 }
             }
             for (int t = 0; t < taps; t++) {
@@ -137,11 +131,8 @@ final class Im2col {
         }
     }
 
-    /**
-     * The reverse of {@link #unfold}: dx's image at dxOff = Σ of the col entries that read each
-     * input value (overwritten), from column `at` of col. planes: scratch of {@link #planesSize()}.
-     */
-    void fold(float[] col, int ld, int at, float[] planes, float[] dx, int dxOff) {
+    @Override
+    public void fold(float[] col, int ld, int at, float[] planes, float[] dx, int dxOff) {
         int taps = kernel * kernel, n = columns();
         Arrays.fill(planes, 0, inChannels * channelBlock, 0f);
         for (int c = 0; c < inChannels; c++) {
@@ -150,19 +141,19 @@ final class Im2col {
                 int start = block + tapStart[t];
                 VectorMath.add(planes, start, col, (c * taps + t) * ld + at, planes, start, n);
             }
-            gather(planes, block, inputPosition, 0, dx, dxOff + c * inPlane, inPlane);
+            VectorMath.gather(planes, block, inputPosition, 0, dx, dxOff + c * inPlane, inPlane);
         }
     }
 
-    /** Writes channels planes of one image's output, stored at y[yOff], from column `at` of flat (ld a row). */
-    void gatherOutput(float[] flat, int ld, int at, int channels, float[] y, int yOff) {
+    @Override
+    public void gatherOutput(float[] flat, int ld, int at, int channels, float[] y, int yOff) {
         for (int o = 0; o < channels; o++) {
-            gather(flat, o * ld + at, outputColumn, 0, y, yOff + o * outPlane, outPlane);
+            VectorMath.gather(flat, o * ld + at, outputColumn, 0, y, yOff + o * outPlane, outPlane);
         }
     }
 
-    /** The reverse of {@link #gatherOutput}: one image's output gradient into its columns of flat, junk columns zero. */
-    void scatterOutput(float[] dy, int dyOff, int channels, float[] flat, int ld, int at) {
+    @Override
+    public void scatterOutput(float[] dy, int dyOff, int channels, float[] flat, int ld, int at) {
         int n = columns();
         for (int o = 0; o < channels; o++) {
             int row = o * ld + at, from = dyOff + o * outPlane;
@@ -170,16 +161,6 @@ final class Im2col {
             for (int j = 0; j < outPlane; j++) {
                 flat[row + outputColumn[j]] = dy[from + j];
             }
-        }
-    }
-
-    /**
-     * dst[dstOff + i] = src[srcOff + index[indexOff + i]] for i < n. A plain loop: the Vector
-     * API's gathers checked every lane's index on its own (Objects.checkIndex) and were slower.
-     */
-    private static void gather(float[] src, int srcOff, int[] index, int indexOff, float[] dst, int dstOff, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[dstOff + i] = src[srcOff + index[indexOff + i]];
         }
     }
 }

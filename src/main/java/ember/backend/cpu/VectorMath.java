@@ -271,4 +271,14 @@ final class VectorMath {
             dx[dxOff + i] = x[xOff + i] > 0 ? dy[dyOff + i] : 0f;
         }
     }
+
+    /**
+     * dst[dstOff + i] = src[srcOff + index[indexOff + i]] for i < n. A plain loop: the Vector
+     * API's gathers checked every lane's index on its own (Objects.checkIndex) and were slower.
+     */
+    static void gather(float[] src, int srcOff, int[] index, int indexOff, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] = src[srcOff + index[indexOff + i]];
+        }
+    }
 }

@@ -122,7 +122,8 @@ final class Im2col implements Unfolding {
             }
             for (int phase = 0; phase < phaseRead.length; phase++) {
                 if (phaseRead[phase]) {
-                    VectorMath.gather(planes, staged, planeSource, phase * planeSize, planes, to + phase * planeSize, planeSize);
+                    VectorMath.gather(planes, staged, planeSource, phase * planeSize, planes, to + phase * planeSize,
+                            planeSize);
                 }
             }
             for (int t = 0; t < taps; t++) {

@@ -31,6 +31,9 @@ final class Im2col implements Unfolding {
     private final int[] inputPosition;
     /** Per stored output index ({@link PhasePlanes}): its column. */
     private final int[] outputColumn;
+    /** Stride 2 over planes stored by phase: the phase planes split and merged with {@link StrideTwoPhases}, not the tables. */
+    private final boolean zipped;
+    private final int height, width, border;
 
     Im2col(ConvShape s) {
         int st = s.stride(), k = s.kernel(), p = s.padding();
@@ -39,7 +42,11 @@ final class Im2col implements Unfolding {
         inPlane = s.height() * s.width();
         outPlane = s.outHeight() * s.outWidth();
         // Tap offset t − p = st·shift + phase: tap t reads phase plane `phase` at output index + shift.
-        int border = -Math.floorDiv(-p, st), lastShift = Math.floorDiv(k - 1 - p, st);
+        height = s.height();
+        width = s.width();
+        border = -Math.floorDiv(-p, st);
+        zipped = st == 2 && StrideTwoPhases.applies(height, width);
+        int lastShift = Math.floorDiv(k - 1 - p, st);
         int rowsUsed = Math.max(s.outHeight() + lastShift, Math.ceilDiv(s.height(), st));
         int columnsUsed = Math.max(s.outWidth() + lastShift, Math.ceilDiv(s.width(), st));
         pitch = border + columnsUsed;
@@ -112,6 +119,9 @@ final class Im2col implements Unfolding {
     public void unfold(float[] x, int xOff, float[] inputAffine, float[] planes, float[] col, int ld, int at) {
         int taps = kernel * kernel, n = columns(), staged = inChannels * channelBlock;
         planes[staged + inPlane] = 0f; // what the borders read
+        if (zipped) {
+            Arrays.fill(planes, 0, staged, 0f); // the borders
+        }
         for (int c = 0; c < inChannels; c++) {
             int from = xOff + c * inPlane, to = c * channelBlock;
             if (inputAffine == null) {
@@ -120,7 +130,10 @@ final class Im2col implements Unfolding {
                 VectorMath.scaleShiftRelu(x, from, null, 0, planes, staged, inPlane, inputAffine[2 * c],
                         inputAffine[2 * c + 1]);
             }
-            for (int phase = 0; phase < phaseRead.length; phase++) {
+            if (zipped) {
+                StrideTwoPhases.split(planes, staged, height, width, planes, to, planeSize, pitch, border);
+            }
+            for (int phase = 0; phase < phaseRead.length && !zipped; phase++) {
                 if (phaseRead[phase]) {
                     VectorMath.gather(planes, staged, planeSource, phase * planeSize, planes, to + phase * planeSize,
                             planeSize);
@@ -142,7 +155,11 @@ final class Im2col implements Unfolding {
                 int start = block + tapStart[t];
                 VectorMath.add(planes, start, col, (c * taps + t) * ld + at, planes, start, n);
             }
-            VectorMath.gather(planes, block, inputPosition, 0, dx, dxOff + c * inPlane, inPlane);
+            if (zipped) {
+                StrideTwoPhases.merge(planes, block, planeSize, pitch, border, height, width, dx, dxOff + c * inPlane);
+            } else {
+                VectorMath.gather(planes, block, inputPosition, 0, dx, dxOff + c * inPlane, inPlane);
+            }
         }
     }
 

@@ -132,11 +132,12 @@ final class Im2col implements Unfolding {
             }
             if (zipped) {
                 StrideTwoPhases.split(planes, staged, height, width, planes, to, planeSize, pitch, border);
-            }
-            for (int phase = 0; phase < phaseRead.length && !zipped; phase++) {
-                if (phaseRead[phase]) {
-                    VectorMath.gather(planes, staged, planeSource, phase * planeSize, planes, to + phase * planeSize,
-                            planeSize);
+            } else {
+                for (int phase = 0; phase < phaseRead.length; phase++) {
+                    if (phaseRead[phase]) {
+                        VectorMath.gather(planes, staged, planeSource, phase * planeSize, planes,
+                                to + phase * planeSize, planeSize);
+                    }
                 }
             }
             for (int t = 0; t < taps; t++) {

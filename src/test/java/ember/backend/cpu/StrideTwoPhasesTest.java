@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The stride-2 phase planes against the pixel positions they stand for, at the machine's vector width. */
@@ -36,7 +37,7 @@ class StrideTwoPhasesTest {
             }
             float[] back = new float[plane + 5];
             StrideTwoPhases.merge(planes, 3, planeSize, pitch, border, height, width, back, 5);
-            assertArrayEquals(stored, java.util.Arrays.copyOfRange(back, 5, back.length), height + "x" + width);
+            assertArrayEquals(stored, Arrays.copyOfRange(back, 5, back.length), height + "x" + width);
         }
     }
 }

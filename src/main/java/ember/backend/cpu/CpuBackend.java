@@ -345,6 +345,10 @@ public final class CpuBackend implements Backend {
         Checks.stats("conv2d", new ChannelShape(s.batch(), s.outChannels(), cols), y, planeSums);
         CpuBuffer cx = CpuBuffer.of(x), cw = CpuBuffer.of(w), cy = CpuBuffer.of(y);
         CpuBuffer sums = planeSums == null ? null : CpuBuffer.of(planeSums);
+        if (useDirect(s)) {
+            direct(s, cx, inputAffine, cw, cy, sums);
+            return;
+        }
         if (useWinograd(s)) {
             winograd(s.inChannels(), s.outChannels(), s, cx, inputAffine, cw, false, cy, sums);
             return;
@@ -485,6 +489,66 @@ public final class CpuBackend implements Backend {
                 && !FAST_CONV.equals("never");
     }
 
+    /** 3×3 stride-1 convolutions of few input channels (the stem) whose phase planes hold whole tiles. */
+    private static boolean useDirect(ConvShape s) {
+        return useWinograd(s) && DirectConv3x3.fits(s.inChannels(), s.outChannels(), s.height(), s.width());
+    }
+
+    /** Plans of {@link DirectConv3x3}, one per image size: made on a size's first use. */
+    private final java.util.Map<Integer, DirectConv3x3.Plan> directPlans = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private DirectConv3x3.Plan directPlan(ConvShape s) {
+        return directPlans.computeIfAbsent(s.height() * 65536 + s.width(), k -> DirectConv3x3.Plan.of(s.height(),
+                s.width()));
+    }
+
+    /**
+     * {@link DirectConv3x3}'s forward, image by image, x read through inputAffine unless that is
+     * null, with sums (else null) each output plane's sums.
+     */
+    private void direct(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer w, CpuBuffer y, CpuBuffer sums) {
+        DirectConv3x3.Plan plan = directPlan(s);
+        int inC = s.inChannels(), outC = s.outChannels(), plane = s.height() * s.width();
+        parallel.eachTask(s.batch(), (worker, n) -> {
+            float[] padded = scratch.get(worker, Scratch.PADDED, inC * plan.paddedChannel());
+            DirectConv3x3.pad(plan, inC, x.data, x.offset() + n * inC * plane, inputAffine, padded, 0);
+            int at = y.offset() + n * outC * plane;
+            DirectConv3x3.forward(plan, inC, outC, padded, w.data, w.offset(), y.data, at);
+            if (sums != null) {
+                for (int c = 0; c < outC; c++) {
+                    VectorMath.planeSums(y.data, at + c * plane, plane, sums.data, sums.offset() + 2 * (n * outC + c));
+                }
+            }
+        });
+    }
+
+    /**
+     * dw += {@link DirectConv3x3}'s weight gradient, x read through inputAffine unless that is
+     * null: the batch in {@link #weightGradientChunks} chunks, each summed into a partial of its
+     * own, the partials added in chunk order.
+     */
+    private void directFilterGradient(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer dw) {
+        DirectConv3x3.Plan plan = directPlan(s);
+        int inC = s.inChannels(), outC = s.outChannels(), plane = s.height() * s.width(), size = s.weightSize();
+        int chunks = weightGradientChunks(s.batch());
+        float[] partials = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * size);
+        parallel.eachTask(chunks, (worker, chunk) -> {
+            int first = s.batch() * chunk / chunks, images = s.batch() * (chunk + 1) / chunks - first;
+            int imageStride = inC * plan.paddedChannel();
+            float[] padded = scratch.get(worker, Scratch.PADDED, images * imageStride);
+            for (int g = 0; g < images; g++) {
+                DirectConv3x3.pad(plan, inC, x.data, x.offset() + (first + g) * inC * plane, inputAffine, padded,
+                        g * imageStride);
+            }
+            float[] lanes = scratch.get(worker, Scratch.BLOCKS, DirectConv3x3.laneSums(inC, outC));
+            DirectConv3x3.filterGradient(plan, inC, outC, images, padded, dy.data, dy.offset() + first * outC * plane,
+                    lanes, partials, chunk * size);
+        });
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            VectorMath.add(dw.data, dw.offset(), partials, chunk * size, dw.data, dw.offset(), size);
+        }
+    }
+
     /**
      * Groups of images taken in turn by the workers: inC planes of src (read through
      * inputAffine unless null) convolved into outC planes of dst, and with sums (else null)
@@ -593,6 +657,10 @@ public final class CpuBackend implements Backend {
 
     /** dw += the weight gradient, x read through inputAffine unless that is null. */
     private void filterGradient(ConvShape s, CpuBuffer cx, float[] inputAffine, CpuBuffer cdy, CpuBuffer cdw) {
+        if (useDirect(s)) {
+            directFilterGradient(s, cx, inputAffine, cdy, cdw);
+            return;
+        }
         if (useWinograd(s)) {
             winogradBackward(s, cx, inputAffine, cdy, null, null, null, null, cdw);
             return;

@@ -84,6 +84,10 @@ final class NetworkParityCases {
         new ConvShape(2, 24, 4, 16, 32, 3, 2, 1),
         new ConvShape(2, 24, 4, 16, 32, 1, 2, 0),
         new ConvShape(2, 16, 5, 8, 16, 3, 1, 1),
+        // The CPU's direct 3×3 path for few input channels (the stem): more images than its
+        // weight gradient's chunks, and phase rows (16 wide) longer than 128- and 256-bit vectors.
+        new ConvShape(17, 3, 32, 32, 8, 3, 1, 1),
+        new ConvShape(2, 2, 16, 64, 4, 3, 1, 1),
     };
 
     static final ChannelShape[] CHANNEL_SHAPES = {

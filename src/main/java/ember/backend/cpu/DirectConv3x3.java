@@ -175,10 +175,10 @@ final class DirectConv3x3 {
                 d3 = x3.fma(w3, d3);
             }
         }
-        store4(a0, a1, a2, a3, y, yi);
-        store4(b0, b1, b2, b3, y, yi + yStride);
-        store4(c0, c1, c2, c3, y, yi + 2 * yStride);
-        store4(d0, d1, d2, d3, y, yi + 3 * yStride);
+        Winograd3x3.store4(a0, a1, a2, a3, y, yi);
+        Winograd3x3.store4(b0, b1, b2, b3, y, yi + yStride);
+        Winograd3x3.store4(c0, c1, c2, c3, y, yi + 2 * yStride);
+        Winograd3x3.store4(d0, d1, d2, d3, y, yi + 3 * yStride);
     }
 
     /**
@@ -273,12 +273,5 @@ final class DirectConv3x3 {
 
     private static FloatVector load(float[] a, int i) {
         return FloatVector.fromArray(S, a, i);
-    }
-
-    private static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] y, int yi) {
-        x0.intoArray(y, yi);
-        x1.intoArray(y, yi + VL);
-        x2.intoArray(y, yi + 2 * VL);
-        x3.intoArray(y, yi + 3 * VL);
     }
 }

@@ -709,7 +709,8 @@ final class Winograd3x3 {
         store4(d0, d1, d2, d3, m, mi + 3 * rowPitch);
     }
 
-    private static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] m, int mi) {
+    /** Four vectors to m, one after another from mi. */
+    static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] m, int mi) {
         x0.intoArray(m, mi);
         x1.intoArray(m, mi + VL);
         x2.intoArray(m, mi + 2 * VL);

@@ -83,7 +83,7 @@ final class Winograd3x3 {
      * Most images per group. Each image of a group is read as a stream of its own (at 8×8 and
      * 64 channels, 256 bytes per channel, 16 KB apart), and 32 of them stalled:
      * `ConvBenchmark` 64@8 took 24.2 and 24.9 ms for its three passes with 32, 20.4 and 20.6
-     * with 16 (docs/exp2.md).
+     * with 16 (docs/exp2.md). {@link #group} may still double it where that fills whole vectors.
      */
     private static final int MAX_GROUP_IMAGES = 16;
 
@@ -91,11 +91,26 @@ final class Winograd3x3 {
      * Images per group: as many as {@link #GROUP_TILES} and {@link #MAX_GROUP_IMAGES} allow,
      * rounded down to a power of two so that groups divide a worker's share of a power-of-two
      * batch (64 of 128): a last, part-filled group costs as much as a full one. At 16×16, 9
-     * images would leave 64 = 7·9 + 1.
+     * images would leave 64 = 7·9 + 1. Where the cap holds a group to a part-filled last vector
+     * and twice the images would fill whole ones, within the tile budget, it takes twice: at 8×8
+     * and 512 bits, 16 images are 72 tiles in 80 lanes (every transform and product pays for the
+     * 8 empty ones), 32 are 144 in 144, and `ConvBenchmark` 64@8's backward took 4.28 / 4.44 ms
+     * against 5.78 / 5.33 (docs/exp2.md). At 256 bits 72 tiles fill 9 vectors, and 32 images
+     * were no faster.
      */
     static int group(int height, int width) {
         int fit = GROUP_TILES * OUT / (height / OUT * stride(width));
-        return Integer.highestOneBit(Math.max(1, Math.min(MAX_GROUP_IMAGES, fit)));
+        int images = Integer.highestOneBit(Math.max(1, Math.min(MAX_GROUP_IMAGES, fit)));
+        boolean capped = images == MAX_GROUP_IMAGES && 2 * images <= fit;
+        if (capped && tilesOf(images, height, width) % VL != 0 && tilesOf(2 * images, height, width) % VL == 0) {
+            return 2 * images;
+        }
+        return images;
+    }
+
+    /** Tiles of a group of this many images, junk included. */
+    private static int tilesOf(int images, int height, int width) {
+        return height / OUT * ((images * stride(width) + OUT - 1) / OUT);
     }
 
     /** Tiles from one row of a group's tiles to the next: enough columns of 4 for every image and its zero columns. */
@@ -105,7 +120,7 @@ final class Winograd3x3 {
 
     /** Tiles of a group, junk included. */
     static int tiles(int height, int width) {
-        return height / OUT * pitch(height, width);
+        return tilesOf(group(height, width), height, width);
     }
 
     /** Tiles one vector loop over a group covers: {@link #tiles} rounded up to whole vectors; also the row pitch of a transform. */

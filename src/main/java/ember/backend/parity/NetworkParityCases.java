@@ -58,6 +58,8 @@ final class NetworkParityCases {
         // 11 images per worker at 16×16: a full group (8 images with the CPU backend's default
         // groups), then a part group whose empty image slots still hold the first group's data.
         new ConvShape(22, 2, 16, 16, 3, 3, 1, 1),
+        // At 8×8 a full group (32 images at 512 bits, 16 at narrower vectors), then a part group of 2.
+        new ConvShape(34, 4, 8, 8, 4, 3, 1, 1),
         // More Winograd groups (9, of 2 images at 32×32) than the CPU backend's weight-gradient
         // chunks (8): a chunk that sums two groups.
         new ConvShape(18, 2, 32, 32, 3, 3, 1, 1),

@@ -70,7 +70,8 @@ final class Winograd3x3 {
      * Tiles that a group of images should have in all, so that small images still give the
      * channel-mixing kernel long rows (whole 2×6 tiles) to reuse its weights over. In the whole
      * step 192 measured faster than 144, and 144 than 64, 96 or 384 (docs/exp2.md). At 8×8
-     * {@link #MAX_GROUP_IMAGES} caps a group at 72 tiles (its transform at 64 channels: 0.66 MB).
+     * {@link #MAX_GROUP_IMAGES} caps a group at 72 tiles (its transform at 64 channels: 0.66 MB),
+     * or 144 where {@link #group} doubles it (1.3 MB).
      */
     private static final int GROUP_TILES = Integer.getInteger("ember.winogradGroupTiles", 192);
 

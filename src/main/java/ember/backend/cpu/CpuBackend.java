@@ -494,12 +494,11 @@ public final class CpuBackend implements Backend {
         return useWinograd(s) && DirectConv3x3.fits(s.inChannels(), s.outChannels(), s.height(), s.width());
     }
 
-    /** Plans of {@link DirectConv3x3}, one per image size: made on a size's first use. */
-    private final java.util.Map<Integer, DirectConv3x3.Plan> directPlans = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Plans of {@link DirectConv3x3}, one per convolution shape (whatever the batch): made on a shape's first use. */
+    private final java.util.Map<ConvShape, DirectConv3x3.Plan> directPlans = new java.util.concurrent.ConcurrentHashMap<>();
 
     private DirectConv3x3.Plan directPlan(ConvShape s) {
-        return directPlans.computeIfAbsent(s.height() * 65536 + s.width(), k -> DirectConv3x3.Plan.of(s.height(),
-                s.width()));
+        return directPlans.computeIfAbsent(s.withBatch(1), k -> DirectConv3x3.Plan.of(k.height(), k.width()));
     }
 
     /**

@@ -30,7 +30,12 @@ final class DirectConv3x3 {
     /** Output channels, and vectors of a phase plane, per forward tile. */
     private static final int CHANNELS = 4, VECTORS = 4;
 
-    /** Most input channels this path is used for; above it the Winograd mixing pays for the transforms. */
+    /**
+     * Most input channels this path is used for. The stem's 3 measured faster than Winograd
+     * (docs/exp2.md); 5 to 15 were not measured. At 16, the rate the stem's tiles reach (~190
+     * GFLOP/s on two cores) would take ~3.2 ms for the 604 MFLOP of a 16→16 convolution at
+     * 32×32, against Winograd's 2.5 ms.
+     */
     static final int MAX_INPUT_CHANNELS = 4;
 
     /** Whether this shape runs here: few input channels, whole tiles, images stored by phase. */
@@ -39,7 +44,10 @@ final class DirectConv3x3 {
                 && (height / 4) * (width / 4) % (VECTORS * VL) == 0;
     }
 
-    /** The plan of one image size: where each output phase's 9 taps read in a padded channel, and the column masks. */
+    /**
+     * The plan of one image size: where each output phase's 9 taps read in a padded channel, and
+     * which positions of a phase plane are not a row's first or last (for the shifted copies).
+     */
     record Plan(int height, int width, int[] tapOffsets, boolean[] notFirst, boolean[] notLast) {
         /** Values of one phase plane. */
         int phasePlane() {
@@ -75,16 +83,6 @@ final class DirectConv3x3 {
                 notLast[q] = q % columns != columns - 1;
             }
             return new Plan(height, width, offsets, notFirst, notLast);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Plan p && p.height == height && p.width == width;
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * height + width;
         }
     }
 

@@ -469,9 +469,13 @@ public final class CpuBackend implements Backend {
                 }
             }
         });
-        if (dw == null) {
-            return;
+        if (dw != null) {
+            addPartials(partials, chunks, size, dw);
         }
+    }
+
+    /** dw += the chunks' partial weight gradients (size floats each, one after another), in chunk order. */
+    private static void addPartials(float[] partials, int chunks, int size, CpuBuffer dw) {
         for (int chunk = 0; chunk < chunks; chunk++) {
             VectorMath.add(dw.data, dw.offset(), partials, chunk * size, dw.data, dw.offset(), size);
         }
@@ -543,9 +547,7 @@ public final class CpuBackend implements Backend {
             DirectConv3x3.filterGradient(plan, inC, outC, images, padded, dy.data, dy.offset() + first * outC * plane,
                     lanes, partials, chunk * size);
         });
-        for (int chunk = 0; chunk < chunks; chunk++) {
-            VectorMath.add(dw.data, dw.offset(), partials, chunk * size, dw.data, dw.offset(), size);
-        }
+        addPartials(partials, chunks, size, dw);
     }
 
     /**

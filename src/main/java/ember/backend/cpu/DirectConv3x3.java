@@ -196,8 +196,7 @@ final class DirectConv3x3 {
                 for (int o = 0; o < outC; o += CHANNELS) {
                     for (int row = 0; row < 3; row++) {
                         imageProducts(plan, row, padded, n * imageStride + c * plan.paddedChannel(), dy,
-                                dyOff + n * outImage + o * outPlane, outPlane, lanes,
-                                ((o / CHANNELS * inC + c) * 3 + row) * 12 * VL);
+                                dyOff + n * outImage + o * outPlane, outPlane, lanes, laneBlock(o, c, row, inC));
                     }
                 }
             }
@@ -205,7 +204,7 @@ final class DirectConv3x3 {
         for (int o = 0; o < outC; o += CHANNELS) {
             for (int c = 0; c < inC; c++) {
                 for (int row = 0; row < 3; row++) {
-                    int at = ((o / CHANNELS * inC + c) * 3 + row) * 12 * VL;
+                    int at = laneBlock(o, c, row, inC);
                     for (int k = 0; k < 12; k++) {
                         // Vector k: output channel o + k / 3, column tap k % 3.
                         sums[sumsOff + ((o + k / 3) * inC + c) * 9 + 3 * row + k % 3] =
@@ -214,6 +213,11 @@ final class DirectConv3x3 {
                 }
             }
         }
+    }
+
+    /** Where the 12 lane-sum vectors of output channels o … o + 3, input channel c and tap row row start. */
+    private static int laneBlock(int o, int c, int row, int inC) {
+        return ((o / CHANNELS * inC + c) * 3 + row) * 12 * VL;
     }
 
     /** Floats of {@link #filterGradient}'s lane sums. */

@@ -111,12 +111,17 @@ final class Winograd3x3 {
 
     /** Tiles of a group of this many images, junk included. */
     private static int tilesOf(int images, int height, int width) {
-        return height / OUT * ((images * stride(width) + OUT - 1) / OUT);
+        return height / OUT * pitchOf(images, width);
     }
 
     /** Tiles from one row of a group's tiles to the next: enough columns of 4 for every image and its zero columns. */
     static int pitch(int height, int width) {
-        return (group(height, width) * stride(width) + OUT - 1) / OUT;
+        return pitchOf(group(height, width), width);
+    }
+
+    /** {@link #pitch} of a group of this many images. */
+    private static int pitchOf(int images, int width) {
+        return (images * stride(width) + OUT - 1) / OUT;
     }
 
     /** Tiles of a group, junk included. */

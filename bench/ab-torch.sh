@@ -12,10 +12,6 @@ ember_find_java
 cd "$root"
 jar=${EMBER_JAR:-target/ember.jar}
 [ -f "$jar" ] || { echo "ab-torch: no $jar; build it first (./mvnw -B -q package -DskipTests)" >&2; exit 1; }
-pages=()
-if grep -qE '\[(madvise|always)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
-  pages=(-XX:+UseTransparentHugePages)
-fi
+. "$root/src/main/sh/jvm-options.sh"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  cpu:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)  cores: $(nproc)  jar: $jar"
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djava.awt.headless=true \
-  "${pages[@]}" ${EMBER_JAVA_OPTS:-} -cp "$jar" bench/src/main/java/ember/bench/TorchAB.java "$@"
+exec "$JAVA_HOME/bin/java" "${ember_jvm_options[@]}" ${EMBER_JAVA_OPTS:-} -cp "$jar" bench/src/main/java/ember/bench/TorchAB.java "$@"

@@ -15,6 +15,7 @@ new=${4:?new ember.jar}
 reference=${5:-}
 mkdir -p "$out"
 java="$here/runtime/bin/java"
+. "$here/jvm-options.sh"
 summary="$out/cpu-ab.txt"
 : > "$summary"
 
@@ -23,8 +24,7 @@ ember_epoch() {
   local jar=$1 label=$2 cpus=$3 images=$4
   local pin=()
   [ "$cpus" != all ] && pin=(taskset -c "$cpus")
-  timeout 240 "${pin[@]}" "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
-    -Djava.awt.headless=true -XX:+UseTransparentHugePages -jar "$jar" exp2 --device cpu --data "$data" --epochs 1 --train-images "$images" \
+  timeout 240 "${pin[@]}" "$java" "${ember_jvm_options[@]}" -jar "$jar" exp2 --device cpu --data "$data" --epochs 1 --train-images "$images" \
     --test-images 1000 --out "$out/run-$label" > "$out/$label.log" 2>&1
   echo "$label (rc $?): $(tr '\r' '\n' < "$out/$label.log" | grep -E '^(backend|epoch .*img/s)' | tr '\n' ' ')" \
     | tee -a "$summary"

@@ -101,9 +101,9 @@ log "cuDNN: ${EMBER_CUDNN:-not found in the wheels or /usr/local/cuda/lib64 (the
 log "java: $("$java" -version 2>&1 | head -n 1)"
 
 # An array, not a function: timeout runs programs, not shell functions.
-# Huge pages as the launcher asks for them (src/main/sh/ember).
-ember=("$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djava.awt.headless=true
-  -XX:+UseTransparentHugePages -jar "$jar")
+# The launcher's JVM options (src/main/sh/jvm-options.sh, copied into the bundle).
+. "$here/jvm-options.sh"
+ember=("$java" "${ember_jvm_options[@]}" -jar "$jar")
 
 section "ember doctor (every native piece, then one tiny op on each backend)"
 # Not a step: its exit status says only whether --device was given and runs; the text is the point.
@@ -190,8 +190,7 @@ fi
 
 if [ -d "$here/bench" ]; then
   section "kernel benchmarks on CUDA (each op spec CUDA runs, against its GEMM and copy peaks; docs/benchmarks.md)"
-  step kernels-cuda 120 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
-    -cp "$jar:$here/bench/*" ember.bench.KernelTable --backends cuda --quick --out "$out/kernels-cuda.md"
+  step kernels-cuda 120 "$java" "${ember_jvm_options[@]}" -cp "$jar:$here/bench/*" ember.bench.KernelTable --backends cuda --quick --out "$out/kernels-cuda.md"
   [ -f "$out/kernels-cuda.md" ] && tee -a "$out/summary.txt" < "$out/kernels-cuda.md"
 else
   section "kernel benchmarks: not in this bundle (make-bundle.sh adds them when bench/ is built)"

@@ -27,7 +27,7 @@ mkdir -p "$dir"
 # java.desktop costs 12 MB in the tar.gz (measured: 19 MB without, 31 MB with); jdk.incubator.vector
 # is for the CPU backend's SIMD loops, which the CLI requires. No jlink --compress:
 # gzip squeezes the plain modules file better (zip-9 inside made the tar.gz 7 MB larger).
-modules=java.base,jdk.unsupported,java.logging,java.management,java.desktop,java.sql,jdk.incubator.vector
+modules=java.base,jdk.unsupported,java.logging,java.management,jdk.management,java.desktop,java.sql,jdk.incubator.vector
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --output "$dir/runtime"
 
@@ -52,7 +52,7 @@ else
   echo "bundle: no kernel benchmarks ($bench_jar not built)" >&2
 fi
 
-cp native-check/gpu-check.sh native-check/cpu-ab.sh "$dir/"
+cp native-check/gpu-check.sh native-check/cpu-ab.sh src/main/sh/jvm-options.sh "$dir/"
 
 # The jlinked runtime must hold every module the engine touches (the .pth writer needs java.sql,
 # for one): a short exp1 on the CPU, writing all its outputs, with the bundle's own java.

@@ -12,8 +12,13 @@ public abstract class Span implements Buffer {
     private boolean closed;
 
     protected Span(int length) {
+        this(length, 0);
+    }
+
+    /** A root whose window starts start elements into its storage (an alignment lead). */
+    protected Span(int length, int start) {
         this.root = this;
-        this.offset = 0;
+        this.offset = start;
         this.length = length;
     }
 

@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
+        "-XX:ObjectAlignmentInBytes=64"})
 public class ConvBenchmark {
     /** "channels@size" (stride 1) or "in>out@size/2" (stride 2), size the input's; a suffix "k1" for a 1×1 kernel. */
     @Param({"16@32", "32@16", "64@8", "16>32@32/2", "32>64@16/2"})

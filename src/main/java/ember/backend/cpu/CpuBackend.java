@@ -61,7 +61,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String description() {
-        return "cpu (" + parallel.threads() + " threads, " + Simd.describe() + ", GEMM: " + gemm.describe() + ")"
+        return "cpu (" + parallel.threads() + " threads, " + Simd.describe() + ", " + Alignment.describe() + ", GEMM: "
+                + gemm.describe() + ")"
                 + gemmNote;
     }
 

@@ -36,6 +36,13 @@ final class Winograd3x3 {
     /** Transform points of a 6×6 patch. */
     static final int POINTS = PATCH * PATCH;
 
+    /**
+     * Where the layout of every scratch array here begins ({@link Alignment#LEAD}): rows span
+     * apart (passes, transforms, products, blocks) then start on cache lines, and a vector never
+     * straddles two.
+     */
+    static final int ORIGIN = Alignment.LEAD;
+
     /** Output channels per register tile of the channel-mixing kernel. */
     private static final int TILE = 2;
 
@@ -141,22 +148,22 @@ final class Winograd3x3 {
 
     /** Floats of the 16 phase planes of one channel of a group. */
     static int planesSize(int height, int width) {
-        return OUT * OUT * planeSize(height, width);
+        return ORIGIN + OUT * OUT * planeSize(height, width);
     }
 
     /** Floats of a group in the transform domain: 36 points × channels rows of span. */
     static int transformedSize(int channels, int height, int width) {
-        return POINTS * channels * span(height, width);
+        return ORIGIN + POINTS * channels * span(height, width);
     }
 
     /** Floats of the 16 output phase blocks of one channel of a group (span apart). */
     static int blocksSize(int height, int width) {
-        return OUT * OUT * span(height, width);
+        return ORIGIN + OUT * OUT * span(height, width);
     }
 
     /** Floats of the scratch between a transform's two passes: 36 rows of span. */
     static int passSize(int height, int width) {
-        return POINTS * span(height, width);
+        return ORIGIN + POINTS * span(height, width);
     }
 
     /** Zeroes the planes once; per-image copies then only rewrite the interior. */
@@ -237,7 +244,7 @@ final class Winograd3x3 {
         int span = span(height, width), plane = height * width;
         multiply(inC, outC, span, packed, transformed, products);
         for (int o = 0; o < outC; o++) {
-            transformOutput(products, o * span, outC * span, span, pass, blocks);
+            transformOutput(products, ORIGIN + o * span, outC * span, span, pass, blocks);
             for (int g = 0; g < images; g++) {
                 int at = (g * outC + o) * plane;
                 interleave(blocks, g, height, width, y, yOff + at, plus, plusOff + at);
@@ -270,7 +277,7 @@ final class Winograd3x3 {
                 splitIntoPlanes(x, xOff + (g * channels + c) * plane, g, height, width, planes, normalize, scale,
                         shift);
             }
-            transformInput(planes, height, width, pass, v, c * span, channels * span);
+            transformInput(planes, height, width, pass, v, ORIGIN + c * span, channels * span);
         }
     }
 
@@ -300,7 +307,7 @@ final class Winograd3x3 {
             for (int s = 0; s < OUT; s++) {
                 int column = g * stride(width) + s + 1;
                 int src = off + (OUT * r + s) * rows * columns;
-                int dst = (OUT * ((r + 1) & 3) + (column & 3)) * ps + (r + 1 >> 2) * p + (column >> 2);
+                int dst = ORIGIN + (OUT * ((r + 1) & 3) + (column & 3)) * ps + (r + 1 >> 2) * p + (column >> 2);
                 if (normalize) {
                     normalizeRows(x, src, columns, planes, dst, p, rows, columns, scale, shift);
                 } else {
@@ -319,7 +326,7 @@ final class Winograd3x3 {
     private static void splitSmall(float[] x, int off, int firstColumn, int p, int ps, float[] planes,
                                    boolean normalize, float scale, float shift) {
         for (int s = 0; s < OUT; s++) {
-            int column = firstColumn + s, at = (column & 3) * ps + (column >> 2);
+            int column = firstColumn + s, at = ORIGIN + (column & 3) * ps + (column >> 2);
             if (normalize) {
                 normalize4(x, off + 4 * s, planes, at + OUT * ps, p, scale, shift);
                 normalize4(x, off + 4 * (OUT + s), planes, at + 2 * OUT * ps, p, scale, shift);
@@ -355,7 +362,8 @@ final class Winograd3x3 {
      * split as images are: at f plus this. Outputs on the zero columns read zero.
      */
     static int phaseInPlanes(int r, int s, int height, int width) {
-        return (OUT * ((r + 1) & 3) + ((s + 1) & 3)) * planeSize(height, width) + (r + 1 >> 2) * pitch(height, width)
+        return ORIGIN + (OUT * ((r + 1) & 3) + ((s + 1) & 3)) * planeSize(height, width)
+                + (r + 1 >> 2) * pitch(height, width)
                 + (s + 1 >> 2);
     }
 
@@ -374,7 +382,7 @@ final class Winograd3x3 {
         for (int r = 0; r < OUT; r++) {
             for (int s = 0; s < OUT; s++) {
                 int column = g * stride(width) + s, phase = (OUT * r + s) * rows * columns;
-                int block = (OUT * r + (column & 3)) * span + (column >> 2);
+                int block = ORIGIN + (OUT * r + (column & 3)) * span + (column >> 2);
                 if (plus == null) {
                     copyRows(blocks, block, p, y, yOff + phase, columns, rows, columns);
                 } else {
@@ -388,7 +396,7 @@ final class Winograd3x3 {
     private static void interleaveSmall(float[] blocks, int firstColumn, int p, int span, float[] y, int yOff,
                                         float[] plus, int plusOff) {
         for (int s = 0; s < OUT; s++) {
-            int column = firstColumn + s, at = (column & 3) * span + (column >> 2);
+            int column = firstColumn + s, at = ORIGIN + (column & 3) * span + (column >> 2);
             for (int r = 0; r < OUT; r++) {
                 int from = at + OUT * r * span, to = 4 * (OUT * r + s);
                 if (plus == null) {
@@ -506,12 +514,12 @@ final class Winograd3x3 {
         int p = pitch(height, width), ps = planeSize(height, width), span = span(height, width);
         for (int b = 0; b < PATCH; b++) {
             // Patch row a of column b: plane (a mod 4, b mod 4), shifted by (a/4)·P + b/4.
-            int column = (b & 3) * ps + (b >> 2);
+            int column = ORIGIN + (b & 3) * ps + (b >> 2);
             timesBt(planes, column, column + OUT * ps, column + 2 * OUT * ps, column + 3 * OUT * ps, column + p,
-                    column + OUT * ps + p, span, pass, b * span, PATCH * span);
+                    column + OUT * ps + p, span, pass, ORIGIN + b * span, PATCH * span);
         }
         for (int a = 0; a < PATCH; a++) {
-            int row = PATCH * a * span;
+            int row = ORIGIN + PATCH * a * span;
             timesBt(pass, row, row + span, row + 2 * span, row + 3 * span, row + 4 * span, row + 5 * span, span,
                     v, vOff + PATCH * a * pointStride, pointStride);
         }
@@ -550,12 +558,12 @@ final class Winograd3x3 {
         for (int b = 0; b < PATCH; b++) {
             int column = mOff + b * ps;
             timesAt(m, column, column + PATCH * ps, column + 2 * PATCH * ps, column + 3 * PATCH * ps,
-                    column + 4 * PATCH * ps, column + 5 * PATCH * ps, span, pass, b * span, PATCH * span);
+                    column + 4 * PATCH * ps, column + 5 * PATCH * ps, span, pass, ORIGIN + b * span, PATCH * span);
         }
         for (int r = 0; r < OUT; r++) {
-            int row = PATCH * r * span;
+            int row = ORIGIN + PATCH * r * span;
             timesAt(pass, row, row + span, row + 2 * span, row + 3 * span, row + 4 * span, row + 5 * span, span,
-                    blocks, OUT * r * span, span);
+                    blocks, ORIGIN + OUT * r * span, span);
         }
     }
 
@@ -592,7 +600,7 @@ final class Winograd3x3 {
         // Vectors the 4-channel tiles cover: blocks of 5, and a last one of 4 (9 vectors: 5 + 4).
         int wide = quads == 0 ? 0 : vectors / 5 * 5 + (vectors % 5 == 4 ? 4 : 0);
         for (int xi = 0; xi < POINTS; xi++) {
-            int uBase = xi * outC * inC, vBase = xi * inC * span, mBase = xi * outC * span;
+            int uBase = xi * outC * inC, vBase = ORIGIN + xi * inC * span, mBase = ORIGIN + xi * outC * span;
             int k = 0;
             for (; k + 5 <= wide; k += 5) {
                 for (int o = 0; o < quads; o += 2 * TILE) {

@@ -19,7 +19,7 @@ final class WinogradFilterGradient {
 
     private static final VectorSpecies<Float> S = Simd.FLOATS;
     private static final int VL = S.length();
-    private static final int POINTS = Winograd3x3.POINTS;
+    private static final int POINTS = Winograd3x3.POINTS, ORIGIN = Winograd3x3.ORIGIN;
 
     /**
      * Writes this group of images' dU to sums[ξ][o][c] (from sumsOff), or adds it there when
@@ -42,13 +42,14 @@ final class WinogradFilterGradient {
                 Winograd3x3.splitIntoPlanes(dy, dyOff + (g * outC + o) * plane, g, height, width, planes);
             }
             if (dyTransformed != null) {
-                Winograd3x3.transformInput(planes, height, width, pass, dyTransformed, o * span, outC * span);
+                Winograd3x3.transformInput(planes, height, width, pass, dyTransformed, ORIGIN + o * span,
+                        outC * span);
             }
-            transformGradient(planes, height, width, pass, gradients, o * span, outC * span);
+            transformGradient(planes, height, width, pass, gradients, ORIGIN + o * span, outC * span);
         }
         for (int xi = 0; xi < POINTS; xi++) {
-            gemm.sgemm(false, true, outC, inC, span, 1f, gradients, xi * outC * span, span, inputs, xi * inC * span,
-                    span, add ? 1f : 0f, sums, sumsOff + xi * outC * inC, inC);
+            gemm.sgemm(false, true, outC, inC, span, 1f, gradients, ORIGIN + xi * outC * span, span, inputs,
+                    ORIGIN + xi * inC * span, span, add ? 1f : 0f, sums, sumsOff + xi * outC * inC, inC);
         }
     }
 
@@ -64,10 +65,10 @@ final class WinogradFilterGradient {
         for (int s = 0; s < 4; s++) {
             timesA(planes, Winograd3x3.phaseInPlanes(0, s, height, width), Winograd3x3.phaseInPlanes(1, s, height, width),
                     Winograd3x3.phaseInPlanes(2, s, height, width), Winograd3x3.phaseInPlanes(3, s, height, width),
-                    span, pass, s * span, 4 * span);
+                    span, pass, ORIGIN + s * span, 4 * span);
         }
         for (int a = 0; a < Winograd3x3.PATCH; a++) {
-            int row = 4 * a * span;
+            int row = ORIGIN + 4 * a * span;
             timesA(pass, row, row + span, row + 2 * span, row + 3 * span, span, d, off + Winograd3x3.PATCH * a * stride,
                     stride);
         }

@@ -358,17 +358,18 @@ public final class CpuBackend implements Backend {
         int inImage = s.inChannels() * s.height() * s.width(), columns = unfolding.columns(), group = unfolding.group();
         parallel.eachTask((s.batch() + group - 1) / group, (worker, task) -> {
             int first = task * group, images = Math.min(group, s.batch() - first), ld = images * columns;
-            float[] col = scratch.get(worker, Scratch.PATCHES, s.patchSize() * ld);
+            float[] col = scratch.get(worker, Scratch.PATCHES, MATRIX_ORIGIN + s.patchSize() * ld);
             float[] planes = scratch.get(worker, Scratch.PHASE_PLANES, unfolding.planesSize());
-            float[] flat = scratch.get(worker, Scratch.FLAT_OUTPUT, s.outChannels() * ld);
+            float[] flat = scratch.get(worker, Scratch.FLAT_OUTPUT, MATRIX_ORIGIN + s.outChannels() * ld);
             for (int g = 0; g < images; g++) {
-                unfolding.unfold(cx.data, cx.offset() + (first + g) * inImage, inputAffine, planes, col, ld, g * columns);
+                unfolding.unfold(cx.data, cx.offset() + (first + g) * inImage, inputAffine, planes, col, ld,
+                        MATRIX_ORIGIN + g * columns);
             }
             gemm.sgemm(false, false, s.outChannels(), ld, s.patchSize(), 1f, cw.data, cw.offset(), s.patchSize(),
-                    col, 0, ld, 0f, flat, 0, ld);
+                    col, MATRIX_ORIGIN, ld, 0f, flat, MATRIX_ORIGIN, ld);
             for (int n = first; n < first + images; n++) {
                 int at = cy.offset() + n * outImage;
-                unfolding.gatherOutput(flat, ld, (n - first) * columns, s.outChannels(), cy.data, at);
+                unfolding.gatherOutput(flat, ld, MATRIX_ORIGIN + (n - first) * columns, s.outChannels(), cy.data, at);
                 if (sums != null) {
                     for (int c = 0; c < s.outChannels(); c++) {
                         VectorMath.planeSums(cy.data, at + c * cols, cols, sums.data,
@@ -407,6 +408,12 @@ public final class CpuBackend implements Backend {
         unfoldedBackward(s, null, null, cdy, cw, null, null, cdx, null);
     }
 
+    /**
+     * Where the im2col path's patch and output matrices start in their scratch: on a cache line
+     * ({@link Alignment}), so that rows a whole number of vectors long are written in whole lines.
+     */
+    private static final int MATRIX_ORIGIN = Alignment.LEAD;
+
     /** The im2col path's plans, one per convolution shape (whatever the batch): made on a shape's first use. */
     private final java.util.Map<ConvShape, Unfolding> unfoldings = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -437,28 +444,28 @@ public final class CpuBackend implements Backend {
             int start = s.batch() * chunk / chunks, end = s.batch() * (chunk + 1) / chunks;
             for (int first = start; first < end; first += group) {
                 int images = Math.min(group, end - first), ld = images * columns;
-                float[] col = scratch.get(worker, Scratch.PATCHES, patch * ld);
-                float[] flat = scratch.get(worker, Scratch.FLAT_OUTPUT, s.outChannels() * ld);
+                float[] col = scratch.get(worker, Scratch.PATCHES, MATRIX_ORIGIN + patch * ld);
+                float[] flat = scratch.get(worker, Scratch.FLAT_OUTPUT, MATRIX_ORIGIN + s.outChannels() * ld);
                 for (int g = 0; g < images; g++) {
                     unfolding.scatterOutput(dy.data, dy.offset() + (first + g) * outImage, s.outChannels(), flat, ld,
-                            g * columns);
+                            MATRIX_ORIGIN + g * columns);
                 }
                 if (dw != null) {
                     for (int g = 0; g < images; g++) {
                         unfolding.unfold(x.data, x.offset() + (first + g) * inImage, inputAffine, planes, col, ld,
-                                g * columns);
+                                MATRIX_ORIGIN + g * columns);
                     }
-                    gemm.sgemm(false, true, s.outChannels(), patch, ld, 1f, flat, 0, ld, col, 0, ld,
-                            first == start ? 0f : 1f, partials, chunk * size, patch);
+                    gemm.sgemm(false, true, s.outChannels(), patch, ld, 1f, flat, MATRIX_ORIGIN, ld, col, MATRIX_ORIGIN,
+                            ld, first == start ? 0f : 1f, partials, chunk * size, patch);
                 }
                 if (dx == null) {
                     continue;
                 }
-                gemm.sgemm(true, false, patch, ld, s.outChannels(), 1f, w.data, w.offset(), patch, flat, 0, ld, 0f,
-                        col, 0, ld);
+                gemm.sgemm(true, false, patch, ld, s.outChannels(), 1f, w.data, w.offset(), patch, flat, MATRIX_ORIGIN,
+                        ld, 0f, col, MATRIX_ORIGIN, ld);
                 for (int n = first; n < first + images; n++) {
                     int at = dx.offset() + n * inImage;
-                    unfolding.fold(col, ld, (n - first) * columns, planes, dx.data, at);
+                    unfolding.fold(col, ld, MATRIX_ORIGIN + (n - first) * columns, planes, dx.data, at);
                     if (dxPlus != null) {
                         VectorMath.add(dx.data, at, dxPlus.data, dxPlus.offset() + n * inImage, dx.data, at, inImage);
                     }

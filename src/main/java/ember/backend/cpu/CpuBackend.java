@@ -351,7 +351,9 @@ public final class CpuBackend implements Backend {
             return;
         }
         if (useWinograd(s)) {
-            winograd(s.inChannels(), s.outChannels(), s, cx, inputAffine, cw, false, cy, sums);
+            PlaneEpilogue withSums = sums == null ? null : (n, o, at) -> VectorMath.planeSums(cy.data,
+                    cy.offset() + at, cols, sums.data, sums.offset() + 2 * (n * s.outChannels() + o));
+            winograd(s.inChannels(), s.outChannels(), s, cx, inputAffine, cw, false, cy, null, withSums);
             return;
         }
         Unfolding unfolding = unfolding(s);
@@ -402,7 +404,7 @@ public final class CpuBackend implements Backend {
         Checks.conv(s, dx, w, dy);
         CpuBuffer cdy = CpuBuffer.of(dy), cw = CpuBuffer.of(w), cdx = CpuBuffer.of(dx);
         if (useWinograd(s)) {
-            winograd(s.outChannels(), s.inChannels(), s, cdy, null, cw, true, cdx, null);
+            winograd(s.outChannels(), s.inChannels(), s, cdy, null, cw, true, cdx, null, null);
             return;
         }
         unfoldedBackward(s, null, null, cdy, cw, null, null, cdx, null);
@@ -560,11 +562,12 @@ public final class CpuBackend implements Backend {
 
     /**
      * Groups of images taken in turn by the workers: inC planes of src (read through
-     * inputAffine unless null) convolved into outC planes of dst, and with sums (else null)
-     * their plane sums. flip selects backward-data (dy in, dx out, weights transposed and flipped).
+     * inputAffine unless null) convolved into outC planes of dst, + plus unless that is null,
+     * each plane of dst through after (unless null) as soon as it is written. flip selects
+     * backward-data (dy in, dx out, weights transposed and flipped).
      */
     private void winograd(int inC, int outC, ConvShape s, CpuBuffer src, float[] inputAffine, CpuBuffer w,
-                          boolean flip, CpuBuffer dst, CpuBuffer sums) {
+                          boolean flip, CpuBuffer dst, CpuBuffer plus, PlaneEpilogue after) {
         int h = s.height(), wd = s.width(), inImage = inC * h * wd, outImage = outC * h * wd;
         int group = Winograd3x3.group(h, wd);
         float[] packed = packWeights(inC, outC, w, flip);
@@ -576,10 +579,11 @@ public final class CpuBackend implements Backend {
             float[] products = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
             float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
+            PlaneEpilogue afterPlane = after == null ? null : (g, c, at) -> after.apply(n + g, c, n * outImage + at);
             Winograd3x3.convolve(inC, outC, h, wd, src.data, src.offset() + n * inImage, Math.min(group, s.batch() - n),
                     inputAffine, packed, planes, transformed, products, blocks, pass, dst.data,
-                    dst.offset() + n * outImage, sums == null ? null : sums.data,
-                    sums == null ? 0 : sums.offset() + 2 * n * outC);
+                    dst.offset() + n * outImage, plus == null ? null : plus.data,
+                    plus == null ? 0 : plus.offset() + n * outImage, afterPlane);
         });
     }
 
@@ -671,7 +675,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         if (useWinograd(s)) {
-            winogradBackward(s, cx, inputAffine, cdy, null, null, null, null, cdw);
+            winogradFilterGradient(s, cx, inputAffine, cdy, cdw);
             return;
         }
         unfoldedBackward(s, cx, inputAffine, cdy, null, null, null, null, cdw);
@@ -691,20 +695,30 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The weight gradient (x read through inputAffine unless that is null), and with w and dx
-     * backward-data too, from one read of dy: dx += dxPlus unless that is null, and each plane
-     * of dx through after unless that is null, as {@link #unfoldedBackward} does. The groups
-     * are split into a fixed number of chunks ({@link #weightGradientChunks}), which the
-     * workers take in turn; each chunk sums its groups' transformed dU into a slot of its own,
-     * and the slots are added in chunk order at the end (so the result does not depend on the
-     * schedule) and transformed into dw.
+     * The weight gradient (x read through inputAffine unless that is null), then backward-data:
+     * dx (+ dxPlus unless that is null), each plane of dx through after unless that is null, as
+     * {@link #unfoldedBackward} does. Two passes over the groups, dy transformed in each: done in
+     * one, a group's four transformed arrays (1.3 MB each at 64 channels of 8×8) outgrew a
+     * core's L2 cache, and the 32- and 64-channel backward passes ran 5–12 % slower
+     * (docs/exp2.md).
      */
     private void winogradBackward(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer w,
                                   CpuBuffer dxPlus, PlaneEpilogue after, CpuBuffer dx, CpuBuffer dw) {
+        winogradFilterGradient(s, x, inputAffine, dy, dw);
+        winograd(s.outChannels(), s.inChannels(), s, dy, null, w, true, dx, dxPlus, after);
+    }
+
+    /**
+     * dw += the weight gradient, x read through inputAffine unless that is null. The groups are
+     * split into a fixed number of chunks ({@link #weightGradientChunks}), which the workers take
+     * in turn; each chunk sums its groups' transformed dU into a slot of its own, and the slots
+     * are added in chunk order at the end (so the result does not depend on the schedule) and
+     * transformed into dw.
+     */
+    private void winogradFilterGradient(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer dw) {
         int inC = s.inChannels(), outC = s.outChannels(), h = s.height(), wd = s.width();
         int inImage = inC * h * wd, outImage = outC * h * wd, group = Winograd3x3.group(h, wd), groups = groups(s);
         int sumsSize = Winograd3x3.POINTS * outC * inC, chunks = weightGradientChunks(groups);
-        float[] packed = dx == null ? null : packWeights(outC, inC, w, true);
         // One array for every chunk's slot (worker 0's scratch): chunks write disjoint parts.
         float[] slots = scratch.get(0, Scratch.PARTIAL_SUMS, chunks * sumsSize);
         clearPlanes(h, wd);
@@ -713,24 +727,12 @@ public final class CpuBackend implements Backend {
             float[] pass = scratch.get(worker, Scratch.TRANSFORM_PASS, Winograd3x3.passSize(h, wd));
             float[] inputs = scratch.get(worker, Scratch.COLUMNS, Winograd3x3.transformedSize(inC, h, wd));
             float[] gradients = scratch.get(worker, Scratch.PRODUCTS, Winograd3x3.transformedSize(outC, h, wd));
-            float[] dyTransformed = dx == null ? null
-                    : scratch.get(worker, Scratch.SECOND_COLUMNS, Winograd3x3.transformedSize(outC, h, wd));
             int first = groups * chunk / chunks, end = groups * (chunk + 1) / chunks;
             for (int t = first; t < end; t++) {
                 int n = t * group, images = Math.min(group, s.batch() - n);
                 WinogradFilterGradient.accumulate(inC, outC, h, wd, x.data, x.offset() + n * inImage, inputAffine,
-                        dy.data, dy.offset() + n * outImage, images, planes, pass, inputs, gradients, dyTransformed,
+                        dy.data, dy.offset() + n * outImage, images, planes, pass, inputs, gradients,
                         slots, chunk * sumsSize, t > first, gemm);
-                if (dx != null) {
-                    float[] products = scratch.get(worker, Scratch.SECOND_PRODUCTS,
-                            Winograd3x3.transformedSize(inC, h, wd));
-                    float[] blocks = scratch.get(worker, Scratch.BLOCKS, Winograd3x3.blocksSize(h, wd));
-                    PlaneEpilogue afterPlane = after == null ? null
-                            : (g, c, at) -> after.apply(n + g, c, n * inImage + at);
-                    Winograd3x3.mixAndWrite(outC, inC, h, wd, images, packed, dyTransformed, products, blocks, pass,
-                            dx.data, dx.offset() + n * inImage, dxPlus == null ? null : dxPlus.data,
-                            dxPlus == null ? 0 : dxPlus.offset() + n * inImage, afterPlane);
-                }
             }
         });
         parallel.range(outC * inC, WEIGHT_PAIRS_GRAIN, (from, to) -> {

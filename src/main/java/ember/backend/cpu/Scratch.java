@@ -6,9 +6,8 @@ package ember.backend.cpu;
  */
 final class Scratch {
     static final int COLUMNS = 0, PARTIAL_SUMS = 1, PADDED = 2, PACKED_WEIGHTS = 3, PRODUCTS = 4, BLOCKS = 5,
-            TRANSFORM_PASS = 6, SECOND_COLUMNS = 7, SECOND_PRODUCTS = 8, INPUT_AFFINE = 9,
-            PATCHES = 10, PHASE_PLANES = 11, FLAT_OUTPUT = 12;
-    private static final int SLOTS = 13;
+            TRANSFORM_PASS = 6, INPUT_AFFINE = 7, PATCHES = 8, PHASE_PLANES = 9, FLAT_OUTPUT = 10;
+    private static final int SLOTS = 11;
 
     private final float[][][] arrays;
 

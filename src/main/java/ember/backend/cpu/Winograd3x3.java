@@ -218,19 +218,18 @@ final class Winograd3x3 {
 
     /**
      * y[o] = Σ_c w[o][c] ⋆ x[c] for a group of images (at most {@link #group}, NCHW one after
-     * another), x read through inputAffine as {@link #transformGroup} says; with sums, y's plane
-     * sums as {@link #mixAndWrite} says. planes must have been cleared by {@link #clearPlanes} for this shape;
+     * another), x read through inputAffine as {@link #transformGroup} says; plus and after as
+     * {@link #mixAndWrite} says. planes must have been cleared by {@link #clearPlanes} for this shape;
      * transformed and products are scratch of {@link #transformedSize} for inC and outC,
      * blocks of {@link #blocksSize}, pass of {@link #passSize}.
      */
     static void convolve(int inC, int outC, int height, int width, float[] x, int xOff, int images,
                          float[] inputAffine, float[] packed, float[] planes, float[] transformed, float[] products,
-                         float[] blocks, float[] pass, float[] y, int yOff, float[] sums, int sumsOff) {
+                         float[] blocks, float[] pass, float[] y, int yOff, float[] plus, int plusOff,
+                         PlaneEpilogue after) {
         transformGroup(inC, height, width, x, xOff, images, inputAffine, planes, pass, transformed);
-        int plane = height * width;
-        mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff, null, 0,
-                sums == null ? null : (g, o, at) ->
-                        VectorMath.planeSums(y, yOff + at, plane, sums, sumsOff + 2 * (g * outC + o)));
+        mixAndWrite(inC, outC, height, width, images, packed, transformed, products, blocks, pass, y, yOff, plus,
+                plusOff, after);
     }
 
     /**

@@ -25,25 +25,17 @@ final class WinogradFilterGradient {
      * Writes this group of images' dU to sums[ξ][o][c] (from sumsOff), or adds it there when
      * add is set: per point ξ one GEMM through gemm, D[ξ] (outC × tiles) times V[ξ]ᵀ, x read
      * through inputAffine as {@link Winograd3x3#transformGroup} says. planes
-     * must have been cleared by {@link Winograd3x3#clearPlanes} for this shape. dy's planes are
-     * what backward-data transforms too: with dyTransformed (of {@link
-     * Winograd3x3#transformedSize} for outC) this also leaves Bᵀ·dy·B there for it, so that dy
-     * is read once for both.
+     * must have been cleared by {@link Winograd3x3#clearPlanes} for this shape.
      */
     static void accumulate(int inC, int outC, int height, int width, float[] x, int xOff, float[] inputAffine,
                            float[] dy, int dyOff, int images, float[] planes, float[] pass, float[] inputs,
-                           float[] gradients, float[] dyTransformed, float[] sums, int sumsOff, boolean add,
-                           Gemm gemm) {
+                           float[] gradients, float[] sums, int sumsOff, boolean add, Gemm gemm) {
         int span = Winograd3x3.span(height, width), plane = height * width;
         // transformGroup leaves the slots this group does not fill zero, for dy's planes too.
         Winograd3x3.transformGroup(inC, height, width, x, xOff, images, inputAffine, planes, pass, inputs);
         for (int o = 0; o < outC; o++) {
             for (int g = 0; g < images; g++) {
                 Winograd3x3.splitIntoPlanes(dy, dyOff + (g * outC + o) * plane, g, height, width, planes);
-            }
-            if (dyTransformed != null) {
-                Winograd3x3.transformInput(planes, height, width, pass, dyTransformed, ORIGIN + o * span,
-                        outC * span);
             }
             transformGradient(planes, height, width, pass, gradients, ORIGIN + o * span, outC * span);
         }

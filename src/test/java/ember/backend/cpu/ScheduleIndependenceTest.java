@@ -51,11 +51,11 @@ class ScheduleIndependenceTest {
         float[] blocks = new float[Winograd3x3.blocksSize(h, w)];
         float[] clean = new float[images * outC * h * w], afterOthers = new float[clean.length];
         Winograd3x3.convolve(inC, outC, h, w, x, 0, images, null, packed, planes, transformed, products, blocks, pass,
-                clean, 0, null, 0);
+                clean, 0, null, 0, null);
         Winograd3x3.clearPlanes(planes, h, w);
         Winograd3x3.transformGroup(inC, h, w, other, 0, group, null, planes, pass, transformed);
         Winograd3x3.convolve(inC, outC, h, w, x, 0, images, null, packed, planes, transformed, products, blocks, pass,
-                afterOthers, 0, null, 0);
+                afterOthers, 0, null, 0, null);
         assertArrayEquals(clean, afterOthers);
     }
 

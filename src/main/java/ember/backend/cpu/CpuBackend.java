@@ -698,9 +698,9 @@ public final class CpuBackend implements Backend {
      * The weight gradient (x read through inputAffine unless that is null), then backward-data:
      * dx (+ dxPlus unless that is null), each plane of dx through after unless that is null, as
      * {@link #unfoldedBackward} does. Two passes over the groups, dy transformed in each: done in
-     * one, a group's four transformed arrays (1.3 MB each at 64 channels of 8×8) outgrew a
-     * core's L2 cache, and the 32- and 64-channel backward passes ran 5–12 % slower
-     * (docs/exp2.md).
+     * one, a group kept four transformed arrays (0.66 MB each at 32 channels of 16×16, past a
+     * 2 MB L2), and that backward ran 12–16 % slower; 16 channels of 32×32, whose groups fit,
+     * lose a little to the second transform (docs/exp2.md).
      */
     private void winogradBackward(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer dy, CpuBuffer w,
                                   CpuBuffer dxPlus, PlaneEpilogue after, CpuBuffer dx, CpuBuffer dw) {

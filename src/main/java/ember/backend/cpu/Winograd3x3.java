@@ -237,9 +237,9 @@ final class Winograd3x3 {
      * channels, written to y; with plus (else null), y = that + plus, laid out as y. With after
      * (else null), each plane of y goes through after as soon as it is written.
      */
-    static void mixAndWrite(int inC, int outC, int height, int width, int images, float[] packed, float[] transformed,
-                            float[] products, float[] blocks, float[] pass, float[] y, int yOff, float[] plus,
-                            int plusOff, PlaneEpilogue after) {
+    private static void mixAndWrite(int inC, int outC, int height, int width, int images, float[] packed,
+                                    float[] transformed, float[] products, float[] blocks, float[] pass, float[] y,
+                                    int yOff, float[] plus, int plusOff, PlaneEpilogue after) {
         int span = span(height, width), plane = height * width;
         multiply(inC, outC, span, packed, transformed, products);
         for (int o = 0; o < outC; o++) {

@@ -346,13 +346,14 @@ public final class CpuBackend implements Backend {
         Checks.stats("conv2d", new ChannelShape(s.batch(), s.outChannels(), cols), y, planeSums);
         CpuBuffer cx = CpuBuffer.of(x), cw = CpuBuffer.of(w), cy = CpuBuffer.of(y);
         CpuBuffer sums = planeSums == null ? null : CpuBuffer.of(planeSums);
+        // Each plane's sums, taken by whichever path writes the plane while it is in cache.
+        PlaneEpilogue withSums = sums == null ? null : (n, o, at) -> VectorMath.planeSums(cy.data,
+                cy.offset() + at, cols, sums.data, sums.offset() + 2 * (n * s.outChannels() + o));
         if (useDirect(s)) {
-            direct(s, cx, inputAffine, cw, cy, sums);
+            direct(s, cx, inputAffine, cw, cy, withSums);
             return;
         }
         if (useWinograd(s)) {
-            PlaneEpilogue withSums = sums == null ? null : (n, o, at) -> VectorMath.planeSums(cy.data,
-                    cy.offset() + at, cols, sums.data, sums.offset() + 2 * (n * s.outChannels() + o));
             winograd(s.inChannels(), s.outChannels(), s, cx, inputAffine, cw, false, cy, null, withSums);
             return;
         }
@@ -370,12 +371,11 @@ public final class CpuBackend implements Backend {
             gemm.sgemm(false, false, s.outChannels(), ld, s.patchSize(), 1f, cw.data, cw.offset(), s.patchSize(),
                     col, MATRIX_ORIGIN, ld, 0f, flat, MATRIX_ORIGIN, ld);
             for (int n = first; n < first + images; n++) {
-                int at = cy.offset() + n * outImage;
-                unfolding.gatherOutput(flat, ld, MATRIX_ORIGIN + (n - first) * columns, s.outChannels(), cy.data, at);
-                if (sums != null) {
+                unfolding.gatherOutput(flat, ld, MATRIX_ORIGIN + (n - first) * columns, s.outChannels(), cy.data,
+                        cy.offset() + n * outImage);
+                if (withSums != null) {
                     for (int c = 0; c < s.outChannels(); c++) {
-                        VectorMath.planeSums(cy.data, at + c * cols, cols, sums.data,
-                                sums.offset() + 2 * (n * s.outChannels() + c));
+                        withSums.apply(n, c, n * outImage + c * cols);
                     }
                 }
             }
@@ -517,19 +517,18 @@ public final class CpuBackend implements Backend {
 
     /**
      * {@link DirectConv3x3}'s forward, image by image, x read through inputAffine unless that is
-     * null, with sums (else null) each output plane's sums.
+     * null, each plane of y through after (unless null) once its image is written.
      */
-    private void direct(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer w, CpuBuffer y, CpuBuffer sums) {
+    private void direct(ConvShape s, CpuBuffer x, float[] inputAffine, CpuBuffer w, CpuBuffer y, PlaneEpilogue after) {
         DirectConv3x3.Plan plan = directPlan(s);
         int inC = s.inChannels(), outC = s.outChannels(), plane = s.height() * s.width();
         parallel.eachTask(s.batch(), (worker, n) -> {
             float[] padded = scratch.get(worker, Scratch.PADDED, inC * plan.paddedChannel());
             DirectConv3x3.pad(plan, inC, x.data, x.offset() + n * inC * plane, inputAffine, padded, 0);
-            int at = y.offset() + n * outC * plane;
-            DirectConv3x3.forward(plan, inC, outC, padded, w.data, w.offset(), y.data, at);
-            if (sums != null) {
+            DirectConv3x3.forward(plan, inC, outC, padded, w.data, w.offset(), y.data, y.offset() + n * outC * plane);
+            if (after != null) {
                 for (int c = 0; c < outC; c++) {
-                    VectorMath.planeSums(y.data, at + c * plane, plane, sums.data, sums.offset() + 2 * (n * outC + c));
+                    after.apply(n, c, (n * outC + c) * plane);
                 }
             }
         });
